@@ -1,0 +1,88 @@
+/* graph.h: a model as Graft runs it.
+ *
+ * A GraftGraph is built from an ONNX model: nodes in topological order with
+ * their names kept (they are the layer names users see), initializer-only
+ * subgraphs (Constant, Identity, DequantizeLinear on weights, shape chains
+ * on constants) folded away at load, and every remaining node bound to an
+ * operator implementation.
+ *
+ * A GraftPlan binds a graph to concrete input shapes: it infers every
+ * value's shape, folds what then becomes constant (Shape of an input),
+ * allocates the buffers and runs the forward pass. Plans are cheap to
+ * rebuild when the batch size changes.
+ */
+#pragma once
+
+#include "onnx-model.h"
+#include "ops/ops.h"
+#include "tensor.h"
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  char *name;
+  GraftDType dtype;
+  /* As declared in the file; -1 for unknown dims, ndim -1 when unknown. */
+  int declared_ndim;
+  int64_t declared_dims[GRAFT_MAX_DIMS];
+  GraftTensor *constant; /* initializer or load-time folded value, owned */
+  int producer;          /* node index, or -1 */
+} GraftValue;
+
+typedef struct
+{
+  char *display_name; /* the file name used in messages */
+  GraftOnnxModel *model; /* the source, kept for metadata and export */
+  GraftValue *values;
+  int n_values;
+  GraftNode *nodes; /* topological order */
+  int n_nodes;
+  int *inputs; /* value indices of graph inputs that are not initializers */
+  int n_inputs;
+  int *outputs;
+  int n_outputs;
+} GraftGraph;
+
+GraftGraph *graft_graph_load (const char *path, GError **error);
+/* Takes ownership of model (freed on error too). */
+GraftGraph *graft_graph_new (GraftOnnxModel *model, const char *display_name,
+                             GError **error);
+void graft_graph_free (GraftGraph *graph);
+
+int graft_graph_find_value (const GraftGraph *graph, const char *name);
+/* Number of float parameters held by the node's constant inputs. */
+int64_t graft_graph_node_params (const GraftGraph *graph, int node);
+
+typedef struct _GraftPlan GraftPlan;
+
+/* Binds input shapes (one per graph input, in graph->inputs order).
+ * Integer-typed inputs (shape parameters) must also be given by value in
+ * input_values (may be NULL when the graph has none). */
+GraftPlan *graft_plan_new (GraftGraph *graph, const GraftShape *input_shapes,
+                           const GraftTensor *const *input_values,
+                           GError **error);
+void graft_plan_free (GraftPlan *plan);
+
+/* Inferred type and shape of a value under this plan. */
+const GraftValueInfo *graft_plan_value_info (const GraftPlan *plan, int value);
+
+/* Copies inputs in (shapes must match the plan) and runs every node.
+ * Results stay in the plan until the next run. */
+gboolean graft_plan_run (GraftPlan *plan, const GraftTensor *const *inputs,
+                         GError **error);
+/* A value's tensor after a run (constants included); owned by the plan. */
+const GraftTensor *graft_plan_get (const GraftPlan *plan, int value);
+
+/* One-shot convenience: plan for the inputs' shapes, run, and return new
+ * copies of the graph outputs (n = graph->n_outputs). */
+GraftTensor **graft_graph_run (GraftGraph *graph,
+                               const GraftTensor *const *inputs,
+                               GError **error);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GraftGraph, graft_graph_free)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GraftPlan, graft_plan_free)
+
+G_END_DECLS

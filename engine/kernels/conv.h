@@ -1,0 +1,114 @@
+/* conv.h: 2-D convolution (ONNX Conv), forward.
+ *
+ * Shapes (row-major, NCHW):
+ *   in     (N, C, H, W)
+ *   weight (OC, C / group, KH, KW)
+ *   bias   (OC) or NULL
+ *   out    (N, OC, OH, OW)
+ * 1-D convolution is the H = 1, KH = 1 case.
+ *
+ * The geometry struct holds everything a kernel needs, so that the backward
+ * kernels (dinput, dweight, dbias; not written yet) reuse the exact window
+ * arithmetic of the forward ones.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stddef.h>
+#include <stdint.h>
+
+G_BEGIN_DECLS
+
+typedef struct
+{
+  int N, C, H, W; /* input */
+  int OC, OH, OW; /* output */
+  int KH, KW;     /* kernel */
+  int group;      /* C and OC are both multiples of group */
+  int stride_h, stride_w;
+  int dilation_h, dilation_w;
+  int pad_top, pad_left, pad_bottom, pad_right; /* zero padding, >= 0 */
+} GraftConvGeometry;
+
+/* ---- sliding-window arithmetic, shared with the pooling ops ---- */
+
+/* The number of window positions along one axis of length in, with a
+ * kernel of size kernel dilated by dilation, moved by stride over the axis
+ * padded by pad_begin and pad_end. ceil_mode (pools only) keeps a last,
+ * partial window as long as it starts inside the input or the leading
+ * padding. May return <= 0 when the window does not fit. */
+int64_t graft_window_output_size (int64_t in,
+                                  int64_t kernel,
+                                  int64_t stride,
+                                  int64_t dilation,
+                                  int64_t pad_begin,
+                                  int64_t pad_end,
+                                  gboolean ceil_mode);
+
+/* The pads of ONNX auto_pad SAME_UPPER / SAME_LOWER: the output has
+ * ceil(in / stride) positions and the odd pad goes to the end (UPPER) or
+ * the beginning (LOWER). */
+void graft_window_same_pads (int64_t in,
+                             int64_t kernel,
+                             int64_t stride,
+                             int64_t dilation,
+                             gboolean lower,
+                             int64_t *pad_begin,
+                             int64_t *pad_end);
+
+/* The output positions o in [0, out_size) whose tap o * stride - pad +
+ * offset lands inside [0, in_size) form one range [first, end): the
+ * kernels loop over it without bounds checks. */
+static inline int
+graft_window_first (int pad, int offset, int stride, int out_size)
+{
+  int need = pad - offset; /* o * stride >= need */
+  int o = need <= 0 ? 0 : (need + stride - 1) / stride;
+  return o < out_size ? o : out_size;
+}
+
+static inline int
+graft_window_end (int in_size, int pad, int offset, int stride, int out_size)
+{
+  int limit = in_size + pad - offset; /* o * stride < limit */
+  int o = limit <= 0 ? 0 : (limit + stride - 1) / stride;
+  return o < out_size ? o : out_size;
+}
+
+/* ---- forward ---- */
+
+/* Direct seven-loop convolution: slow, obviously right; the tests compare
+ * the fast path with it. */
+void graft_conv2d_forward_reference (float *out,
+                                     const float *in,
+                                     const float *weight,
+                                     const float *bias,
+                                     const GraftConvGeometry *g);
+
+/* Floats of scratch memory graft_conv2d_forward() needs for g (may be 0). */
+size_t graft_conv2d_forward_scratch_floats (const GraftConvGeometry *g);
+
+/* Fast convolution. Picks one of:
+ *  - pointwise (1x1, stride 1, no padding): one sgemm per image and group;
+ *  - depthwise (group == C, OC a multiple of C): a direct loop over padded
+ *    planes, parallel over images x channels;
+ *  - anything else: im2col into scratch + one sgemm per image and group.
+ * scratch holds graft_conv2d_forward_scratch_floats (g) floats. */
+void graft_conv2d_forward (float *out,
+                           const float *in,
+                           const float *weight,
+                           const float *bias,
+                           const GraftConvGeometry *g,
+                           float *scratch);
+
+/* The im2col layout used by the general path, exposed for backward:
+ * col (C/group * KH * KW, OH * OW) for one image and one group, where
+ * in_group points at (C/group, H, W). Out-of-input taps are zero. */
+void graft_conv2d_im2col (float *col,
+                          const float *in_group,
+                          const GraftConvGeometry *g);
+
+/* Backward (to come): graft_conv2d_backward (dinput, dweight, dbias, dout,
+ * in, weight, g, scratch) will sit here, with col2im beside im2col. */
+
+G_END_DECLS

@@ -1,0 +1,301 @@
+/* op-activation.c: Relu, Clip, LeakyRelu, Sigmoid, HardSigmoid, HardSwish,
+ * Tanh and Exp. */
+#include "graft-error.h"
+#include "kernels/elementwise.h"
+#include "ops/ops.h"
+
+#include <math.h>
+#include <string.h>
+
+typedef struct
+{
+  float alpha;
+  float beta;
+  /* Clip before opset 11: bounds from attributes. */
+  gboolean bounds_from_attrs;
+  float min;
+  float max;
+} ActivationParams;
+
+static gboolean
+check_float_input (const GraftValueInfo *x, GError **error)
+{
+  if (x->dtype == GRAFT_DTYPE_FLOAT)
+    return TRUE;
+  g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_UNSUPPORTED,
+               "input is %s, only float32 is supported",
+               graft_dtype_name (x->dtype));
+  return FALSE;
+}
+
+static gboolean
+infer_float_unary (const GraftNode *node,
+                   const GraftValueInfo *const *in,
+                   GraftValueInfo *const *out,
+                   GError **error)
+{
+  if (!check_float_input (in[0], error))
+    return FALSE;
+  out[0]->dtype = in[0]->dtype;
+  out[0]->shape = in[0]->shape;
+  return TRUE;
+}
+
+/* ---- Relu, Sigmoid, Tanh, Exp, HardSwish: no attributes ---- */
+
+static void
+relu_forward (const GraftNode *node,
+              const GraftTensor *const *in,
+              GraftTensor *const *out,
+              GraftWorkspace *ws)
+{
+  graft_relu_forward (out[0]->data, in[0]->data, graft_tensor_numel (in[0]));
+}
+
+static void
+sigmoid_forward (const GraftNode *node,
+                 const GraftTensor *const *in,
+                 GraftTensor *const *out,
+                 GraftWorkspace *ws)
+{
+  graft_sigmoid_forward (out[0]->data, in[0]->data, graft_tensor_numel (in[0]));
+}
+
+static void
+tanh_forward (const GraftNode *node,
+              const GraftTensor *const *in,
+              GraftTensor *const *out,
+              GraftWorkspace *ws)
+{
+  graft_tanh_forward (out[0]->data, in[0]->data, graft_tensor_numel (in[0]));
+}
+
+static void
+exp_forward (const GraftNode *node,
+             const GraftTensor *const *in,
+             GraftTensor *const *out,
+             GraftWorkspace *ws)
+{
+  graft_exp_forward (out[0]->data, in[0]->data, graft_tensor_numel (in[0]));
+}
+
+static void
+hard_swish_forward (const GraftNode *node,
+                    const GraftTensor *const *in,
+                    GraftTensor *const *out,
+                    GraftWorkspace *ws)
+{
+  graft_hard_swish_forward (out[0]->data, in[0]->data,
+                            graft_tensor_numel (in[0]));
+}
+
+/* ---- LeakyRelu, HardSigmoid: alpha (and beta) ---- */
+
+static gboolean
+leaky_relu_prepare (GraftNode *node,
+                    const GraftOnnxNode *proto,
+                    int64_t opset,
+                    GError **error)
+{
+  ActivationParams *p = g_new0 (ActivationParams, 1);
+  node->params = p;
+  return graft_attr_float (proto, "alpha", 0.01f, &p->alpha, error);
+}
+
+static void
+leaky_relu_forward (const GraftNode *node,
+                    const GraftTensor *const *in,
+                    GraftTensor *const *out,
+                    GraftWorkspace *ws)
+{
+  const ActivationParams *p = node->params;
+  graft_leaky_relu_forward (out[0]->data, in[0]->data,
+                            graft_tensor_numel (in[0]), p->alpha);
+}
+
+static gboolean
+hard_sigmoid_prepare (GraftNode *node,
+                      const GraftOnnxNode *proto,
+                      int64_t opset,
+                      GError **error)
+{
+  ActivationParams *p = g_new0 (ActivationParams, 1);
+  node->params = p;
+  return graft_attr_float (proto, "alpha", 0.2f, &p->alpha, error) &&
+         graft_attr_float (proto, "beta", 0.5f, &p->beta, error);
+}
+
+static void
+hard_sigmoid_forward (const GraftNode *node,
+                      const GraftTensor *const *in,
+                      GraftTensor *const *out,
+                      GraftWorkspace *ws)
+{
+  const ActivationParams *p = node->params;
+  graft_hard_sigmoid_forward (out[0]->data, in[0]->data,
+                              graft_tensor_numel (in[0]), p->alpha, p->beta);
+}
+
+/* ---- Clip ----
+ * Before opset 11 the bounds are attributes; from 11 they are optional
+ * inputs (constant or computed at run time), absent meaning unbounded. */
+
+static gboolean
+clip_prepare (GraftNode *node,
+              const GraftOnnxNode *proto,
+              int64_t opset,
+              GError **error)
+{
+  ActivationParams *p = g_new0 (ActivationParams, 1);
+  node->params = p;
+  if (opset >= 11)
+    return TRUE;
+  p->bounds_from_attrs = TRUE;
+  return graft_attr_float (proto, "min", -INFINITY, &p->min, error) &&
+         graft_attr_float (proto, "max", INFINITY, &p->max, error);
+}
+
+static gboolean
+clip_infer (const GraftNode *node,
+            const GraftValueInfo *const *in,
+            GraftValueInfo *const *out,
+            GError **error)
+{
+  const ActivationParams *p = node->params;
+  GraftDType t = in[0]->dtype;
+
+  if (t != GRAFT_DTYPE_FLOAT && t != GRAFT_DTYPE_INT8 &&
+      t != GRAFT_DTYPE_UINT8 && t != GRAFT_DTYPE_INT32 &&
+      t != GRAFT_DTYPE_INT64)
+    {
+      g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_UNSUPPORTED,
+                   "input is %s, supported are float32, int8, uint8, int32 "
+                   "and int64",
+                   graft_dtype_name (t));
+      return FALSE;
+    }
+  if (p->bounds_from_attrs && t != GRAFT_DTYPE_FLOAT)
+    {
+      g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_UNSUPPORTED,
+                   "input is %s, only float32 is supported before opset 11",
+                   graft_dtype_name (t));
+      return FALSE;
+    }
+  for (int i = 1; i < node->n_inputs && i < 3; i++)
+    {
+      const char *what = i == 1 ? "min" : "max";
+      int64_t numel;
+      if (in[i] == NULL)
+        continue;
+      if (in[i]->dtype != t)
+        {
+          g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_INVALID,
+                       "%s is %s but the input is %s", what,
+                       graft_dtype_name (in[i]->dtype), graft_dtype_name (t));
+          return FALSE;
+        }
+      /* ONNX wants a scalar; exporters also write shape [1]. */
+      if (!graft_shape_numel_checked (&in[i]->shape, 1, &numel) || numel != 1)
+        {
+          g_autofree char *s = graft_shape_to_string (&in[i]->shape);
+          g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_INVALID,
+                       "%s must be a single value, got shape %s", what, s);
+          return FALSE;
+        }
+    }
+  out[0]->dtype = t;
+  out[0]->shape = in[0]->shape;
+  return TRUE;
+}
+
+#define CLIP_BOUND(T, idx, dflt)                                               \
+  (node->n_inputs > (idx) && in[idx] != NULL ? *(const T *) in[idx]->data      \
+                                             : (dflt))
+
+static void
+clip_forward (const GraftNode *node,
+              const GraftTensor *const *in,
+              GraftTensor *const *out,
+              GraftWorkspace *ws)
+{
+  const ActivationParams *p = node->params;
+  int64_t n = graft_tensor_numel (in[0]);
+
+  switch (in[0]->dtype)
+    {
+    case GRAFT_DTYPE_FLOAT:
+      if (p->bounds_from_attrs)
+        graft_clip_forward (out[0]->data, in[0]->data, n, p->min, p->max);
+      else
+        graft_clip_forward (out[0]->data, in[0]->data, n,
+                            CLIP_BOUND (float, 1, -INFINITY),
+                            CLIP_BOUND (float, 2, INFINITY));
+      break;
+    case GRAFT_DTYPE_INT8:
+      graft_clip_forward_i8 (out[0]->data, in[0]->data, n,
+                             CLIP_BOUND (int8_t, 1, INT8_MIN),
+                             CLIP_BOUND (int8_t, 2, INT8_MAX));
+      break;
+    case GRAFT_DTYPE_UINT8:
+      graft_clip_forward_u8 (out[0]->data, in[0]->data, n,
+                             CLIP_BOUND (uint8_t, 1, 0),
+                             CLIP_BOUND (uint8_t, 2, UINT8_MAX));
+      break;
+    case GRAFT_DTYPE_INT32:
+      graft_clip_forward_i32 (out[0]->data, in[0]->data, n,
+                              CLIP_BOUND (int32_t, 1, INT32_MIN),
+                              CLIP_BOUND (int32_t, 2, INT32_MAX));
+      break;
+    case GRAFT_DTYPE_INT64:
+      graft_clip_forward_i64 (out[0]->data, in[0]->data, n,
+                              CLIP_BOUND (int64_t, 1, INT64_MIN),
+                              CLIP_BOUND (int64_t, 2, INT64_MAX));
+      break;
+    default:
+      /* infer() admits only the types above. */
+      break;
+    }
+}
+
+/* ---- definitions ---- */
+
+#define UNARY_DEF(NAME, OP, PREPARE, FORWARD)                                  \
+  const GraftOpDef NAME = {                                                    \
+    .op_type = OP,                                                             \
+    .min_inputs = 1,                                                           \
+    .max_inputs = 1,                                                           \
+    .min_outputs = 1,                                                          \
+    .max_outputs = 1,                                                          \
+    .prepare = PREPARE,                                                        \
+    .infer = infer_float_unary,                                                \
+    .forward = FORWARD,                                                        \
+  }
+
+extern const GraftOpDef graft_op_relu, graft_op_sigmoid, graft_op_tanh,
+    graft_op_exp, graft_op_hard_swish, graft_op_leaky_relu,
+    graft_op_hard_sigmoid, graft_op_clip;
+
+UNARY_DEF (graft_op_relu, "Relu", NULL, relu_forward);
+UNARY_DEF (graft_op_sigmoid, "Sigmoid", NULL, sigmoid_forward);
+UNARY_DEF (graft_op_tanh, "Tanh", NULL, tanh_forward);
+UNARY_DEF (graft_op_exp, "Exp", NULL, exp_forward);
+UNARY_DEF (graft_op_hard_swish, "HardSwish", NULL, hard_swish_forward);
+UNARY_DEF (graft_op_leaky_relu,
+           "LeakyRelu",
+           leaky_relu_prepare,
+           leaky_relu_forward);
+UNARY_DEF (graft_op_hard_sigmoid,
+           "HardSigmoid",
+           hard_sigmoid_prepare,
+           hard_sigmoid_forward);
+
+const GraftOpDef graft_op_clip = {
+  .op_type = "Clip",
+  .min_inputs = 1,
+  .max_inputs = 3,
+  .min_outputs = 1,
+  .max_outputs = 1,
+  .prepare = clip_prepare,
+  .infer = clip_infer,
+  .forward = clip_forward,
+};
