@@ -174,7 +174,7 @@ load_thread (GTask *task,
       info->n_params += n_params;
       g_ptr_array_add (
           info->layers,
-          graft_layer_new (i + 1, node->name, node->op_type, shape, n_params));
+          graft_layer_new (i + 1, node->label, node->op_type, shape, n_params));
     }
   g_clear_pointer (&plan, graft_plan_free);
   info->graph = g_steal_pointer (&graph);

@@ -9,7 +9,13 @@
 
 #include "graft-window.h"
 
+#include "graft-export-page.h"
+#include "graft-layers-page.h"
 #include "graft-model-page.h"
+#include "graft-photos-page.h"
+#include "graft-results-page.h"
+#include "graft-train-page.h"
+#include "preprocess.h"
 
 #include <glib/gi18n.h>
 
@@ -26,8 +32,15 @@ struct _GraftWindow
   AdwWindowTitle *content_title;
   GtkStack *step_stack;
   GraftModelPage *model_page;
+  GraftPhotosPage *photos_page;
+  GraftLayersPage *layers_page;
+  GraftTrainPage *train_page;
+  GraftResultsPage *results_page;
+  GraftExportPage *export_page;
 
   GSettings *settings;
+  char *layers_model_path; /* what the layers page shows */
+  const GraftDataset *layers_dataset;
 };
 
 G_DEFINE_FINAL_TYPE (GraftWindow, graft_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -37,6 +50,7 @@ enum
   PROP_0,
   PROP_SETTINGS,
   PROP_STEP,
+  PROP_TRAINING_PAUSED,
   N_PROPS
 };
 
@@ -144,6 +158,153 @@ show_steps_action (GtkWidget *widget,
   adw_leaflet_set_visible_child (self->leaflet, self->sidebar_box);
 }
 
+static void
+show_step_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  GraftWindow *self = GRAFT_WINDOW (widget);
+
+  graft_window_set_step (self, g_variant_get_string (parameter, NULL));
+  adw_leaflet_set_visible_child (self->leaflet, self->content_box);
+}
+
+static void
+open_folder_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  GraftWindow *self = GRAFT_WINDOW (widget);
+
+  graft_window_set_step (self, "photos");
+  adw_leaflet_set_visible_child (self->leaflet, self->content_box);
+  graft_photos_page_choose_folder (self->photos_page);
+}
+
+static void
+toast (GraftWindow *self, const char *text)
+{
+  adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (text));
+}
+
+static void
+start_training_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  GraftWindow *self = GRAFT_WINDOW (widget);
+  g_autoptr (GError) error = NULL;
+  g_autofree gboolean *trainable = NULL;
+  GraftFreezePreset preset;
+  int last_blocks, n_blocks;
+
+  graft_layers_page_get_choice (self->layers_page, &preset, &last_blocks, &trainable,
+                                &n_blocks);
+  graft_window_set_step (self, "train");
+  if (!graft_train_page_start (self->train_page, graft_model_page_get_model_path (self->model_page),
+                               graft_model_page_get_model_title (self->model_page),
+                               graft_photos_page_get_dataset (self->photos_page), preset,
+                               last_blocks, trainable, n_blocks, &error))
+    toast (self, error->message);
+}
+
+static void
+stop_training_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  graft_train_page_stop (GRAFT_WINDOW (widget)->train_page);
+}
+
+static void
+export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  GraftWindow *self = GRAFT_WINDOW (widget);
+
+  graft_window_set_step (self, "export");
+  graft_export_page_choose (self->export_page);
+}
+
+static void
+try_image_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+{
+  GraftWindow *self = GRAFT_WINDOW (widget);
+
+  graft_window_set_step (self, "results");
+  graft_results_page_choose_file (self->results_page);
+}
+
+static void
+update_actions (GraftWindow *self)
+{
+  GtkWidget *widget = GTK_WIDGET (self);
+  gboolean running = graft_train_page_get_running (self->train_page);
+  gboolean trained = graft_train_page_get_result (self->train_page) != NULL;
+
+  gtk_widget_action_set_enabled (widget, "win.start-training", !running);
+  gtk_widget_action_set_enabled (widget, "win.stop-training", running);
+  gtk_widget_action_set_enabled (widget, "win.pause-training", running);
+  gtk_widget_action_set_enabled (widget, "win.export", trained);
+  gtk_widget_action_set_enabled (widget, "win.try-image", trained);
+}
+
+/* ---- keeping the steps in step ---- */
+
+/* The layers depend on the model and on the number of categories. */
+static void
+update_layers (GraftWindow *self)
+{
+  const char *path = graft_model_page_get_model_path (self->model_page);
+  const GraftDataset *ds = graft_photos_page_get_dataset (self->photos_page);
+  GraftGraph *graph = graft_model_page_get_graph (self->model_page);
+  int n_train = 0;
+
+  if (graft_model_page_get_loading (self->model_page)
+      || graft_photos_page_get_scanning (self->photos_page))
+    return;
+  if (graph == NULL)
+    path = NULL;
+  if (g_strcmp0 (path, self->layers_model_path) == 0 && ds == self->layers_dataset)
+    return;
+  g_free (self->layers_model_path);
+  self->layers_model_path = g_strdup (path);
+  self->layers_dataset = ds;
+  if (graph != NULL)
+    {
+      GraftPreprocess pp;
+      if (graft_preprocess_from_metadata (
+              &pp, graft_onnx_model_get_metadata (graph->model, "preprocess.size"), NULL, NULL,
+              NULL, NULL))
+        graft_photos_page_set_min_side (self->photos_page, MIN (pp.width, pp.height));
+    }
+  if (ds != NULL)
+    {
+      g_autoptr (GArray) train = graft_dataset_split_indices (ds, GRAFT_SPLIT_TRAIN);
+      n_train = (int) train->len;
+    }
+  graft_layers_page_set_model (self->layers_page, path, ds ? ds->n_classes : 2, n_train);
+}
+
+static void
+on_training_changed (GraftWindow *self)
+{
+  update_actions (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TRAINING_PAUSED]);
+}
+
+static void
+on_toast_button (AdwToast *toast_widget, gpointer user_data)
+{
+  graft_window_set_step (GRAFT_WINDOW (user_data), "results");
+}
+
+static void
+on_training_finished (GraftWindow *self)
+{
+  GraftTrainResult *result = graft_train_page_get_result (self->train_page);
+  AdwToast *done;
+
+  graft_results_page_set_result (self->results_page, result);
+  graft_export_page_set_result (self->export_page, result);
+  update_actions (self);
+  done = adw_toast_new (_ ("Training finished"));
+  adw_toast_set_button_label (done, _ ("See Results"));
+  g_signal_connect_object (done, "button-clicked", G_CALLBACK (on_toast_button), self, 0);
+  adw_toast_overlay_add_toast (self->toast_overlay, done);
+}
+
 /* ---- window state ---- */
 
 static void
@@ -163,6 +324,9 @@ graft_window_close_request (GtkWindow *window)
 {
   GraftWindow *self = GRAFT_WINDOW (window);
 
+  /* Closing while training takes Stop's path, then waits for the worker:
+   * it stops within a batch and leaves no file behind. */
+  graft_train_page_shutdown (self->train_page);
   if (self->settings != NULL)
     {
       int width, height;
@@ -190,6 +354,9 @@ graft_window_constructed (GObject *object)
 
   restore_window_state (self);
   graft_model_page_set_settings (self->model_page, self->settings);
+  graft_photos_page_set_settings (self->photos_page, self->settings);
+  graft_train_page_set_settings (self->train_page, self->settings);
+  graft_export_page_set_settings (self->export_page, self->settings);
 }
 
 static void
@@ -197,8 +364,11 @@ graft_window_dispose (GObject *object)
 {
   GraftWindow *self = GRAFT_WINDOW (object);
 
+  if (self->train_page != NULL)
+    graft_train_page_shutdown (self->train_page);
   gtk_widget_dispose_template (GTK_WIDGET (self), GRAFT_TYPE_WINDOW);
   g_clear_object (&self->settings);
+  g_clear_pointer (&self->layers_model_path, g_free);
 
   G_OBJECT_CLASS (graft_window_parent_class)->dispose (object);
 }
@@ -218,6 +388,10 @@ graft_window_get_property (GObject *object,
       break;
     case PROP_STEP:
       g_value_set_string (value, graft_window_get_step (self));
+      break;
+    case PROP_TRAINING_PAUSED:
+      g_value_set_boolean (value, self->train_page != NULL
+                                      && graft_train_page_get_paused (self->train_page));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -239,6 +413,9 @@ graft_window_set_property (GObject *object,
       break;
     case PROP_STEP:
       graft_window_set_step (self, g_value_get_string (value));
+      break;
+    case PROP_TRAINING_PAUSED:
+      graft_train_page_set_paused (self->train_page, g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -264,9 +441,17 @@ graft_window_class_init (GraftWindowClass *klass)
   properties[PROP_STEP] = g_param_spec_string (
       "step", NULL, NULL, NULL,
       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TRAINING_PAUSED] = g_param_spec_boolean (
+      "training-paused", NULL, NULL, FALSE,
+      G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   g_type_ensure (GRAFT_TYPE_MODEL_PAGE);
+  g_type_ensure (GRAFT_TYPE_PHOTOS_PAGE);
+  g_type_ensure (GRAFT_TYPE_LAYERS_PAGE);
+  g_type_ensure (GRAFT_TYPE_TRAIN_PAGE);
+  g_type_ensure (GRAFT_TYPE_RESULTS_PAGE);
+  g_type_ensure (GRAFT_TYPE_EXPORT_PAGE);
 
   gtk_widget_class_set_template_from_resource (
       widget_class, "/org/graft/Graft/ui/graft-window.ui");
@@ -280,6 +465,11 @@ graft_window_class_init (GraftWindowClass *klass)
                                         content_title);
   gtk_widget_class_bind_template_child (widget_class, GraftWindow, step_stack);
   gtk_widget_class_bind_template_child (widget_class, GraftWindow, model_page);
+  gtk_widget_class_bind_template_child (widget_class, GraftWindow, photos_page);
+  gtk_widget_class_bind_template_child (widget_class, GraftWindow, layers_page);
+  gtk_widget_class_bind_template_child (widget_class, GraftWindow, train_page);
+  gtk_widget_class_bind_template_child (widget_class, GraftWindow, results_page);
+  gtk_widget_class_bind_template_child (widget_class, GraftWindow, export_page);
   gtk_widget_class_bind_template_callback (widget_class,
                                            on_visible_step_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_step_row_activated);
@@ -288,8 +478,31 @@ graft_window_class_init (GraftWindowClass *klass)
                                    open_model_action);
   gtk_widget_class_install_action (widget_class, "window.show-steps", NULL,
                                    show_steps_action);
+  gtk_widget_class_install_action (widget_class, "win.show-step", "s", show_step_action);
+  gtk_widget_class_install_action (widget_class, "win.open-folder", NULL, open_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.start-training", NULL,
+                                   start_training_action);
+  gtk_widget_class_install_property_action (widget_class, "win.pause-training",
+                                            "training-paused");
+  gtk_widget_class_install_action (widget_class, "win.stop-training", NULL,
+                                   stop_training_action);
+  gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
+  gtk_widget_class_install_action (widget_class, "win.try-image", NULL, try_image_action);
   gtk_widget_class_add_binding_action (
       widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "window.open-model", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o,
+                                       GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-folder",
+                                       NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
+                                       "win.start-training", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK,
+                                       "win.pause-training", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK,
+                                       "win.stop-training", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export",
+                                       NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK,
+                                       "win.try-image", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w,
                                        GDK_CONTROL_MASK, "window.close", NULL);
 }
@@ -306,6 +519,17 @@ graft_window_init (GraftWindow *self)
                            create_step_row, self, NULL);
   g_object_bind_property (self->model_page, "model-title", self->content_title,
                           "subtitle", G_BINDING_SYNC_CREATE);
+  g_signal_connect_swapped (self->model_page, "notify::loading", G_CALLBACK (update_layers),
+                            self);
+  g_signal_connect_swapped (self->photos_page, "notify::scanning", G_CALLBACK (update_layers),
+                            self);
+  g_signal_connect_swapped (self->train_page, "notify::running",
+                            G_CALLBACK (on_training_changed), self);
+  g_signal_connect_swapped (self->train_page, "notify::paused",
+                            G_CALLBACK (on_training_changed), self);
+  g_signal_connect_swapped (self->train_page, "finished", G_CALLBACK (on_training_finished),
+                            self);
+  update_actions (self);
   on_visible_step_changed (self);
 }
 

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "graft-application.h"
+#include "runtime.h"
 
 #include <glib/gi18n.h>
 #include <locale.h>
@@ -11,6 +12,7 @@ main (int argc, char *argv[])
 {
   g_autoptr (GraftApplication) app = NULL;
 
+  graft_runtime_init (argv);
   setlocale (LC_ALL, "");
   bindtextdomain (GETTEXT_PACKAGE, GRAFT_LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");

@@ -242,6 +242,7 @@ bind_node (GraftGraph *graph, Builder *b, GraftNode *node,
       return FALSE;
     }
   node->def = def;
+  node->proto = proto;
   if (proto->n_inputs > GRAFT_NODE_MAX_IO || proto->n_outputs > GRAFT_NODE_MAX_IO)
     {
       g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_UNSUPPORTED,
@@ -743,6 +744,76 @@ graft_plan_run (GraftPlan *plan, const GraftTensor *const *inputs,
       node->def->forward (node, in_t, out_t, &plan->ws);
     }
   return TRUE;
+}
+
+GraftTensor *
+graft_plan_tensor (GraftPlan *plan, int value)
+{
+  g_return_val_if_fail (value >= 0 && value < plan->graph->n_values, NULL);
+  return plan->tensors[value];
+}
+
+GraftWorkspace *
+graft_plan_workspace (GraftPlan *plan)
+{
+  return &plan->ws;
+}
+
+gboolean
+graft_plan_node_folded (const GraftPlan *plan, int node)
+{
+  return plan->node_folded[node];
+}
+
+void
+graft_plan_forward_node (GraftPlan *plan, int n, gboolean train)
+{
+  const GraftNode *node = &plan->graph->nodes[n];
+  GraftTensor *in_t[GRAFT_NODE_MAX_IO];
+  GraftTensor *out_t[GRAFT_NODE_MAX_IO];
+
+  if (plan->node_folded[n])
+    return;
+  for (int k = 0; k < node->n_inputs; k++)
+    in_t[k] = node->inputs[k] >= 0 ? plan->tensors[node->inputs[k]] : NULL;
+  for (int k = 0; k < node->n_outputs; k++)
+    {
+      out_t[k] = plan->tensors[node->outputs[k]];
+      memset (out_t[k]->data, 0, graft_tensor_nbytes (out_t[k]));
+    }
+  if (train && node->def->forward_train)
+    node->def->forward_train (node, in_t, out_t, &plan->ws);
+  else
+    node->def->forward (node, (const GraftTensor *const *) in_t, out_t, &plan->ws);
+}
+
+void
+graft_plan_backward_node (GraftPlan *plan, int n, gboolean train,
+                          GraftTensor *const *grads)
+{
+  const GraftNode *node = &plan->graph->nodes[n];
+  const GraftTensor *in_t[GRAFT_NODE_MAX_IO];
+  const GraftTensor *out_t[GRAFT_NODE_MAX_IO];
+  const GraftTensor *dout[GRAFT_NODE_MAX_IO];
+  GraftTensor *din[GRAFT_NODE_MAX_IO];
+  gboolean any = FALSE;
+
+  for (int k = 0; k < node->n_inputs; k++)
+    {
+      int v = node->inputs[k];
+      in_t[k] = v >= 0 ? plan->tensors[v] : NULL;
+      din[k] = v >= 0 ? grads[v] : NULL;
+      any = any || din[k] != NULL;
+    }
+  for (int k = 0; k < node->n_outputs; k++)
+    {
+      out_t[k] = plan->tensors[node->outputs[k]];
+      dout[k] = grads[node->outputs[k]];
+    }
+  if (!any || dout[0] == NULL)
+    return;
+  g_return_if_fail (node->def->backward != NULL);
+  node->def->backward (node, train, in_t, out_t, dout, din, &plan->ws);
 }
 
 GraftTensor **

@@ -76,6 +76,21 @@ gboolean graft_plan_run (GraftPlan *plan, const GraftTensor *const *inputs,
 /* A value's tensor after a run (constants included); owned by the plan. */
 const GraftTensor *graft_plan_get (const GraftPlan *plan, int value);
 
+/* ---- node by node, for training ---- */
+/* The tensor of a value (mutable: the trainer fills inputs and cached
+ * features into it). */
+GraftTensor *graft_plan_tensor (GraftPlan *plan, int value);
+GraftWorkspace *graft_plan_workspace (GraftPlan *plan);
+/* TRUE when the node was computed once when the plan was made. */
+gboolean graft_plan_node_folded (const GraftPlan *plan, int node);
+/* Runs one node, in training mode (forward_train) when train is TRUE and
+ * the op has one. */
+void graft_plan_forward_node (GraftPlan *plan, int node, gboolean train);
+/* Accumulates the node's input gradients. grads[v] is the gradient
+ * tensor of value v, or NULL where none is wanted. */
+void graft_plan_backward_node (GraftPlan *plan, int node, gboolean train,
+                               GraftTensor *const *grads);
+
 /* One-shot convenience: plan for the inputs' shapes, run, and return new
  * copies of the graph outputs (n = graph->n_outputs). */
 GraftTensor **graft_graph_run (GraftGraph *graph,

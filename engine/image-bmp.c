@@ -51,8 +51,8 @@ u16_at (const guint8 *p)
 static guint32
 u32_at (const guint8 *p)
 {
-  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16
-         | (guint32) p[3] << 24;
+  return (guint32) p[0] | (guint32) p[1] << 8 | (guint32) p[2] << 16 |
+         (guint32) p[3] << 24;
 }
 
 static gboolean
@@ -119,7 +119,9 @@ parse_masks (BmpHeader *h, const guint8 *data, size_t len, size_t dib_size)
 
 /* Reads the headers and palette; *pixel_offset is where row 0 starts. */
 static gboolean
-parse_header (BmpHeader *h, const guint8 *data, size_t len,
+parse_header (BmpHeader *h,
+              const guint8 *data,
+              size_t len,
               size_t *pixel_offset)
 {
   size_t dib_size, palette_offset, entry_bytes, n_colors;
@@ -182,8 +184,8 @@ parse_header (BmpHeader *h, const guint8 *data, size_t len,
     default:
       return fail (h, GRAFT_ERROR_PARSE, "invalid BMP compression");
     }
-  if (h->bpp != 1 && h->bpp != 4 && h->bpp != 8 && h->bpp != 16
-      && h->bpp != 24 && h->bpp != 32)
+  if (h->bpp != 1 && h->bpp != 4 && h->bpp != 8 && h->bpp != 16 &&
+      h->bpp != 24 && h->bpp != 32)
     return fail (h, GRAFT_ERROR_PARSE, "invalid BMP bits per pixel");
   if (!parse_masks (h, data, len, dib_size))
     return FALSE;
@@ -210,7 +212,9 @@ parse_header (BmpHeader *h, const guint8 *data, size_t len,
 }
 
 static void
-decode_row (const BmpHeader *h, guint8 *out, const guint8 *in,
+decode_row (const BmpHeader *h,
+            guint8 *out,
+            const guint8 *in,
             gboolean use_alpha)
 {
   for (gint64 x = 0; x < h->width; x++, out += 3)
@@ -263,8 +267,8 @@ alpha_is_used (const BmpHeader *h, const guint8 *pixels, size_t stride)
       const guint8 *row = pixels + (size_t) y * stride;
       for (gint64 x = 0; x < h->width; x++)
         {
-          guint32 pixel = h->bpp == 16 ? u16_at (row + 2 * x)
-                                       : u32_at (row + 4 * x);
+          guint32 pixel =
+              h->bpp == 16 ? u16_at (row + 2 * x) : u32_at (row + 4 * x);
           if ((pixel & h->fields[3].mask) != 0)
             return TRUE;
         }
@@ -273,8 +277,12 @@ alpha_is_used (const BmpHeader *h, const guint8 *pixels, size_t stride)
 }
 
 GraftImage *
-graft_image_decode_bmp (const guint8 *data, size_t len, const char *name,
-                        int min_side, int *orientation, GError **error)
+graft_image_decode_bmp (const guint8 *data,
+                        size_t len,
+                        const char *name,
+                        int min_side,
+                        int *orientation,
+                        GError **error)
 {
   BmpHeader h = { .name = name, .error = error };
   size_t pixel_offset, stride, last_row_bytes;
@@ -289,8 +297,8 @@ graft_image_decode_bmp (const guint8 *data, size_t len, const char *name,
   /* Rows are padded to 4 bytes; the last row's padding may be missing. */
   stride = (size_t) ((h.width * h.bpp + 31) / 32) * 4;
   last_row_bytes = (size_t) ((h.width * h.bpp + 7) / 8);
-  if ((guint64) (len - pixel_offset)
-      < (guint64) stride * (guint64) (h.height - 1) + last_row_bytes)
+  if ((guint64) (len - pixel_offset) <
+      (guint64) stride * (guint64) (h.height - 1) + last_row_bytes)
     {
       g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_PARSE,
                    "%s: truncated BMP data", name);

@@ -32,10 +32,10 @@ read_u32 (const ExifReader *r, size_t offset)
 {
   const guint8 *p = r->data + offset;
   if (r->big_endian)
-    return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8
-           | p[3];
-  return (guint32) p[3] << 24 | (guint32) p[2] << 16 | (guint32) p[1] << 8
-         | p[0];
+    return (guint32) p[0] << 24 | (guint32) p[1] << 16 | (guint32) p[2] << 8 |
+           p[3];
+  return (guint32) p[3] << 24 | (guint32) p[2] << 16 | (guint32) p[1] << 8 |
+         p[0];
 }
 
 int
@@ -91,8 +91,10 @@ graft_exif_orientation (const guint8 *data, size_t len)
 }
 
 GraftImage *
-graft_image_apply_orientation (GraftImage *image, int orientation,
-                               const char *name, GError **error)
+graft_image_apply_orientation (GraftImage *image,
+                               int orientation,
+                               const char *name,
+                               GError **error)
 {
   /* Orientations 5..8 swap the axes. */
   gboolean transposed = orientation >= 5 && orientation <= 8;

@@ -65,8 +65,8 @@ draw_frame (GifFileType *gif, GraftImage *canvas, int transparent)
   static const int pass_start[4] = { 0, 4, 2, 1 };
   static const int pass_step[4] = { 8, 8, 4, 2 };
   const GifImageDesc *desc = &gif->Image;
-  const ColorMapObject *map = desc->ColorMap != NULL ? desc->ColorMap
-                                                     : gif->SColorMap;
+  const ColorMapObject *map =
+      desc->ColorMap != NULL ? desc->ColorMap : gif->SColorMap;
   int n_passes = desc->Interlace ? 4 : 1;
   g_autofree GifPixelType *line = g_new (GifPixelType, desc->Width);
 
@@ -101,8 +101,12 @@ draw_frame (GifFileType *gif, GraftImage *canvas, int transparent)
 }
 
 GraftImage *
-graft_image_decode_gif (const guint8 *data, size_t len, const char *name,
-                        int min_side, int *orientation, GError **error)
+graft_image_decode_gif (const guint8 *data,
+                        size_t len,
+                        const char *name,
+                        int min_side,
+                        int *orientation,
+                        GError **error)
 {
   GifSource source = { data, len, 0 };
   GraftImage *canvas = NULL;
@@ -137,8 +141,9 @@ graft_image_decode_gif (const guint8 *data, size_t len, const char *name,
           /* A zero logical screen occurs in the wild: use the frame. */
           if (width == 0 || height == 0)
             width = desc->Left + desc->Width, height = desc->Top + desc->Height;
-          if (!graft_image_check_size (desc->Width, desc->Height, name, error)
-              || !graft_image_check_size (width, height, name, error))
+          if (!graft_image_check_size (desc->Width, desc->Height, name,
+                                       error) ||
+              !graft_image_check_size (width, height, name, error))
             break;
           if (desc->ColorMap == NULL && gif->SColorMap == NULL)
             {
@@ -149,7 +154,8 @@ graft_image_decode_gif (const guint8 *data, size_t len, const char *name,
           canvas = graft_image_new ((int) width, (int) height, name, error);
           if (canvas == NULL)
             break;
-          memset (canvas->rgb, 255, (size_t) canvas->width * canvas->height * 3);
+          memset (canvas->rgb, 255,
+                  (size_t) canvas->width * canvas->height * 3);
           if (draw_frame (gif, canvas, transparent) == GIF_ERROR)
             g_clear_pointer (&canvas, graft_image_free);
           break;

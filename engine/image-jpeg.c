@@ -98,8 +98,8 @@ static int
 find_exif_orientation (j_decompress_ptr cinfo)
 {
   for (jpeg_saved_marker_ptr m = cinfo->marker_list; m != NULL; m = m->next)
-    if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6
-        && memcmp (m->data, "Exif\0\0", 6) == 0)
+    if (m->marker == JPEG_APP0 + 1 && m->data_length >= 6 &&
+        memcmp (m->data, "Exif\0\0", 6) == 0)
       return graft_exif_orientation (m->data, m->data_length);
   return 1;
 }
@@ -122,8 +122,12 @@ cmyk_row_to_rgb (guint8 *rgb, const guint8 *cmyk, int width, gboolean inverted)
 }
 
 GraftImage *
-graft_image_decode_jpeg (const guint8 *data, size_t len, const char *name,
-                         int min_side, int *orientation, GError **error)
+graft_image_decode_jpeg (const guint8 *data,
+                         size_t len,
+                         const char *name,
+                         int min_side,
+                         int *orientation,
+                         GError **error)
 {
   struct jpeg_decompress_struct cinfo;
   struct jpeg_progress_mgr progress;
@@ -166,16 +170,16 @@ graft_image_decode_jpeg (const guint8 *data, size_t len, const char *name,
     longjmp (err.jump, 1);
   *orientation = find_exif_orientation (&cinfo);
 
-  cmyk = cinfo.jpeg_color_space == JCS_CMYK
-         || cinfo.jpeg_color_space == JCS_YCCK;
+  cmyk =
+      cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_RGB;
   cinfo.scale_num = 1;
   cinfo.scale_denom = (unsigned int) choose_scale_denom (
       (int) cinfo.image_width, (int) cinfo.image_height, min_side);
   jpeg_calc_output_dimensions (&cinfo);
 
-  image = graft_image_new ((int) cinfo.output_width,
-                           (int) cinfo.output_height, name, error);
+  image = graft_image_new ((int) cinfo.output_width, (int) cinfo.output_height,
+                           name, error);
   if (image == NULL)
     longjmp (err.jump, 1);
   if (cmyk)
@@ -198,8 +202,8 @@ graft_image_decode_jpeg (const guint8 *data, size_t len, const char *name,
     }
   while (cinfo.output_scanline < cinfo.output_height)
     {
-      guint8 *row = image->rgb
-                    + (size_t) cinfo.output_scanline * image->width * 3;
+      guint8 *row =
+          image->rgb + (size_t) cinfo.output_scanline * image->width * 3;
       JSAMPROW rows[1] = { cmyk ? cmyk_row : row };
 
       if (jpeg_read_scanlines (&cinfo, rows, 1) != 1)
@@ -210,8 +214,7 @@ graft_image_decode_jpeg (const guint8 *data, size_t len, const char *name,
           longjmp (err.jump, 1);
         }
       if (cmyk)
-        cmyk_row_to_rgb (row, cmyk_row, image->width,
-                         cinfo.saw_Adobe_marker);
+        cmyk_row_to_rgb (row, cmyk_row, image->width, cinfo.saw_Adobe_marker);
     }
   /* No jpeg_finish_decompress: every pixel is in, and a file that only
    * lacks its end marker is still a complete photo. */

@@ -78,8 +78,12 @@ read_trailing_chunks (png_structp png, png_infop info, int *orientation)
 }
 
 GraftImage *
-graft_image_decode_png (const guint8 *data, size_t len, const char *name,
-                        int min_side, int *orientation, GError **error)
+graft_image_decode_png (const guint8 *data,
+                        size_t len,
+                        const char *name,
+                        int min_side,
+                        int *orientation,
+                        GError **error)
 {
   PngReader reader = { data, len, 0, "", FALSE };
   png_structp png;
@@ -133,8 +137,7 @@ graft_image_decode_png (const guint8 *data, size_t len, const char *name,
   if (channels != 3 && channels != 4)
     {
       g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_UNSUPPORTED,
-                   "%s: PNG with %d channels is not supported", name,
-                   channels);
+                   "%s: PNG with %d channels is not supported", name, channels);
       png_longjmp (png, 1);
     }
 

@@ -11,35 +11,57 @@
 
 G_BEGIN_DECLS
 
-typedef GraftImage *(*GraftImageDecodeFunc) (const guint8 *data, size_t len,
-                                             const char *name, int min_side,
+typedef GraftImage *(*GraftImageDecodeFunc) (const guint8 *data,
+                                             size_t len,
+                                             const char *name,
+                                             int min_side,
                                              int *orientation,
                                              GError **error);
 
-GraftImage *graft_image_decode_jpeg (const guint8 *data, size_t len,
-                                     const char *name, int min_side,
-                                     int *orientation, GError **error);
-GraftImage *graft_image_decode_png (const guint8 *data, size_t len,
-                                    const char *name, int min_side,
-                                    int *orientation, GError **error);
-GraftImage *graft_image_decode_bmp (const guint8 *data, size_t len,
-                                    const char *name, int min_side,
-                                    int *orientation, GError **error);
-GraftImage *graft_image_decode_gif (const guint8 *data, size_t len,
-                                    const char *name, int min_side,
-                                    int *orientation, GError **error);
-GraftImage *graft_image_decode_webp (const guint8 *data, size_t len,
-                                     const char *name, int min_side,
-                                     int *orientation, GError **error);
-GraftImage *graft_image_decode_tiff (const guint8 *data, size_t len,
-                                     const char *name, int min_side,
-                                     int *orientation, GError **error);
+GraftImage *graft_image_decode_jpeg (const guint8 *data,
+                                     size_t len,
+                                     const char *name,
+                                     int min_side,
+                                     int *orientation,
+                                     GError **error);
+GraftImage *graft_image_decode_png (const guint8 *data,
+                                    size_t len,
+                                    const char *name,
+                                    int min_side,
+                                    int *orientation,
+                                    GError **error);
+GraftImage *graft_image_decode_bmp (const guint8 *data,
+                                    size_t len,
+                                    const char *name,
+                                    int min_side,
+                                    int *orientation,
+                                    GError **error);
+GraftImage *graft_image_decode_gif (const guint8 *data,
+                                    size_t len,
+                                    const char *name,
+                                    int min_side,
+                                    int *orientation,
+                                    GError **error);
+GraftImage *graft_image_decode_webp (const guint8 *data,
+                                     size_t len,
+                                     const char *name,
+                                     int min_side,
+                                     int *orientation,
+                                     GError **error);
+GraftImage *graft_image_decode_tiff (const guint8 *data,
+                                     size_t len,
+                                     const char *name,
+                                     int min_side,
+                                     int *orientation,
+                                     GError **error);
 
 /* FALSE with a GRAFT_ERROR_LIMIT (or _PARSE for sizes <= 0) error when a
  * header's width x height is not one Graft accepts. Call before
  * allocating. */
-gboolean graft_image_check_size (gint64 width, gint64 height,
-                                 const char *name, GError **error);
+gboolean graft_image_check_size (gint64 width,
+                                 gint64 height,
+                                 const char *name,
+                                 GError **error);
 
 /* One channel of a straight (not premultiplied) RGBA pixel composited
  * over white. */
@@ -58,7 +80,9 @@ int graft_exif_orientation (const guint8 *data, size_t len);
 /* The image turned upright for EXIF orientation 1..8: a new image, or
  * image itself for 1 (and out-of-range values). Frees image when it
  * returns a new one. NULL with an error when memory is short. */
-GraftImage *graft_image_apply_orientation (GraftImage *image, int orientation,
-                                           const char *name, GError **error);
+GraftImage *graft_image_apply_orientation (GraftImage *image,
+                                           int orientation,
+                                           const char *name,
+                                           GError **error);
 
 G_END_DECLS

@@ -83,8 +83,11 @@ tiff_unmap (thandle_t handle, void *base, toff_t size)
 }
 
 static int
-on_tiff_error (TIFF *tif, void *user_data, const char *module,
-               const char *format, va_list args)
+on_tiff_error (TIFF *tif,
+               void *user_data,
+               const char *module,
+               const char *format,
+               va_list args)
 {
   TiffSource *source = user_data;
   if (source->message[0] == '\0')
@@ -93,8 +96,11 @@ on_tiff_error (TIFF *tif, void *user_data, const char *module,
 }
 
 static int
-on_tiff_warning (TIFF *tif, void *user_data, const char *module,
-                 const char *format, va_list args)
+on_tiff_warning (TIFF *tif,
+                 void *user_data,
+                 const char *module,
+                 const char *format,
+                 va_list args)
 {
   return 1; /* unknown tags and the like: not our concern */
 }
@@ -116,8 +122,12 @@ abgr_to_rgb_over_white (guint8 *pixels, size_t n_pixels)
 }
 
 GraftImage *
-graft_image_decode_tiff (const guint8 *data, size_t len, const char *name,
-                         int min_side, int *orientation, GError **error)
+graft_image_decode_tiff (const guint8 *data,
+                         size_t len,
+                         const char *name,
+                         int min_side,
+                         int *orientation,
+                         GError **error)
 {
   TiffSource source = { data, len, 0, "" };
   TIFFOpenOptions *options;
@@ -132,9 +142,9 @@ graft_image_decode_tiff (const guint8 *data, size_t len, const char *name,
   TIFFOpenOptionsSetMaxSingleMemAlloc (options, TIFF_MAX_SINGLE_ALLOC);
   TIFFOpenOptionsSetErrorHandlerExtR (options, on_tiff_error, &source);
   TIFFOpenOptionsSetWarningHandlerExtR (options, on_tiff_warning, &source);
-  tif = TIFFClientOpenExt (name, "r", &source, tiff_read, tiff_write,
-                           tiff_seek, tiff_close, tiff_size, tiff_map,
-                           tiff_unmap, options);
+  tif =
+      TIFFClientOpenExt (name, "r", &source, tiff_read, tiff_write, tiff_seek,
+                         tiff_close, tiff_size, tiff_map, tiff_unmap, options);
   TIFFOpenOptionsFree (options);
   if (tif == NULL)
     goto fail;

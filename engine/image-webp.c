@@ -40,12 +40,15 @@ rgba_over_white (GraftImage *image, const guint8 *rgba)
   size_t n = (size_t) image->width * image->height;
   for (size_t i = 0; i < n; i++)
     for (int c = 0; c < 3; c++)
-      image->rgb[3 * i + c] = graft_over_white (rgba[4 * i + c], rgba[4 * i + 3]);
+      image->rgb[3 * i + c] =
+          graft_over_white (rgba[4 * i + c], rgba[4 * i + 3]);
 }
 
 /* The first frame of an animation, composited by libwebp onto its canvas. */
 static gboolean
-decode_first_frame (GraftImage *image, const WebPData *webp, const char *name,
+decode_first_frame (GraftImage *image,
+                    const WebPData *webp,
+                    const char *name,
                     GError **error)
 {
   WebPAnimDecoderOptions options;
@@ -76,8 +79,11 @@ decode_first_frame (GraftImage *image, const WebPData *webp, const char *name,
 }
 
 static gboolean
-decode_still (GraftImage *image, const guint8 *data, size_t len,
-              const char *name, GError **error)
+decode_still (GraftImage *image,
+              const guint8 *data,
+              size_t len,
+              const char *name,
+              GError **error)
 {
   WebPDecoderConfig config;
   VP8StatusCode status;
@@ -92,8 +98,8 @@ decode_still (GraftImage *image, const guint8 *data, size_t len,
       set_status_error (error, name, status);
       return FALSE;
     }
-  if (config.input.width != image->width
-      || config.input.height != image->height)
+  if (config.input.width != image->width ||
+      config.input.height != image->height)
     {
       g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_PARSE,
                    "%s: invalid WebP data (frame and canvas sizes differ)",
@@ -136,8 +142,12 @@ decode_still (GraftImage *image, const guint8 *data, size_t len,
 }
 
 GraftImage *
-graft_image_decode_webp (const guint8 *data, size_t len, const char *name,
-                         int min_side, int *orientation, GError **error)
+graft_image_decode_webp (const guint8 *data,
+                         size_t len,
+                         const char *name,
+                         int min_side,
+                         int *orientation,
+                         GError **error)
 {
   WebPData webp = { data, len };
   WebPDemuxState state = WEBP_DEMUX_PARSE_ERROR;

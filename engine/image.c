@@ -35,23 +35,24 @@ sniff (const guint8 *data, size_t len)
     return &format_jpeg;
   if (has_prefix (data, len, "\x89PNG\r\n\x1a\n", 8))
     return &format_png;
-  if (has_prefix (data, len, "GIF87a", 6) || has_prefix (data, len, "GIF89a", 6))
+  if (has_prefix (data, len, "GIF87a", 6) ||
+      has_prefix (data, len, "GIF89a", 6))
     return &format_gif;
-  if (has_prefix (data, len, "RIFF", 4) && len >= 12
-      && memcmp (data + 8, "WEBP", 4) == 0)
+  if (has_prefix (data, len, "RIFF", 4) && len >= 12 &&
+      memcmp (data + 8, "WEBP", 4) == 0)
     return &format_webp;
   /* Classic TIFF (42) and BigTIFF (43), both byte orders. */
-  if (has_prefix (data, len, "II*\0", 4) || has_prefix (data, len, "MM\0*", 4)
-      || has_prefix (data, len, "II+\0", 4)
-      || has_prefix (data, len, "MM\0+", 4))
+  if (has_prefix (data, len, "II*\0", 4) ||
+      has_prefix (data, len, "MM\0*", 4) ||
+      has_prefix (data, len, "II+\0", 4) || has_prefix (data, len, "MM\0+", 4))
     return &format_tiff;
   /* "BM" alone is two common letters; the DIB header size narrows it. */
   if (has_prefix (data, len, "BM", 2) && len >= 18)
     {
-      guint32 dib = data[14] | data[15] << 8 | data[16] << 16
-                    | (guint32) data[17] << 24;
-      if (dib == 12 || dib == 40 || dib == 52 || dib == 56 || dib == 64
-          || dib == 108 || dib == 124)
+      guint32 dib =
+          data[14] | data[15] << 8 | data[16] << 16 | (guint32) data[17] << 24;
+      if (dib == 12 || dib == 40 || dib == 52 || dib == 56 || dib == 64 ||
+          dib == 108 || dib == 124)
         return &format_bmp;
     }
   return NULL;
@@ -73,8 +74,8 @@ looks_like_text (const guint8 *data, size_t len)
   const char *end;
 
   for (size_t i = 0; i < n; i++)
-    if (data[i] < 0x20 && data[i] != '\t' && data[i] != '\n'
-        && data[i] != '\r' && data[i] != '\f')
+    if (data[i] < 0x20 && data[i] != '\t' && data[i] != '\n' &&
+        data[i] != '\r' && data[i] != '\f')
       return FALSE;
   if (!g_utf8_validate ((const char *) data, (gssize) n, &end))
     return n < len && (const guint8 *) end + 4 > data + n;
@@ -83,7 +84,9 @@ looks_like_text (const guint8 *data, size_t len)
 
 /* Why bytes that are not a supported image are not one, for the message. */
 static void
-set_unknown_format_error (const guint8 *data, size_t len, const char *name,
+set_unknown_format_error (const guint8 *data,
+                          size_t len,
+                          const char *name,
                           GError **error)
 {
   int code = GRAFT_ERROR_PARSE;
@@ -93,11 +96,13 @@ set_unknown_format_error (const guint8 *data, size_t len, const char *name,
     problem = "empty file";
   else if (len >= 12 && memcmp (data + 4, "ftyp", 4) == 0)
     {
-      if (memcmp (data + 8, "avif", 4) == 0 || memcmp (data + 8, "avis", 4) == 0)
+      if (memcmp (data + 8, "avif", 4) == 0 ||
+          memcmp (data + 8, "avis", 4) == 0)
         problem = "AVIF images are not supported (convert it to JPEG or PNG)";
-      else if (memcmp (data + 8, "hei", 3) == 0 || memcmp (data + 8, "hev", 3) == 0
-               || memcmp (data + 8, "mif1", 4) == 0
-               || memcmp (data + 8, "msf1", 4) == 0)
+      else if (memcmp (data + 8, "hei", 3) == 0 ||
+               memcmp (data + 8, "hev", 3) == 0 ||
+               memcmp (data + 8, "mif1", 4) == 0 ||
+               memcmp (data + 8, "msf1", 4) == 0)
         problem = "HEIC images are not supported (convert it to JPEG or PNG)";
       else
         problem = "not an image (this looks like a video or MP4 file)";
@@ -117,8 +122,8 @@ set_unknown_format_error (const guint8 *data, size_t len, const char *name,
       problem = "icon files are not supported";
       code = GRAFT_ERROR_UNSUPPORTED;
     }
-  else if (has_prefix (data, len, "\0\0\0\x0cjP  ", 8)
-           || has_prefix (data, len, "\xff\x4f\xff\x51", 4))
+  else if (has_prefix (data, len, "\0\0\0\x0cjP  ", 8) ||
+           has_prefix (data, len, "\xff\x4f\xff\x51", 4))
     {
       problem = "JPEG 2000 images are not supported";
       code = GRAFT_ERROR_UNSUPPORTED;
@@ -129,13 +134,16 @@ set_unknown_format_error (const guint8 *data, size_t len, const char *name,
 }
 
 gboolean
-graft_image_check_size (gint64 width, gint64 height, const char *name,
+graft_image_check_size (gint64 width,
+                        gint64 height,
+                        const char *name,
                         GError **error)
 {
   if (width <= 0 || height <= 0)
     {
       g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_PARSE,
-                   "%s: invalid image size %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT,
+                   "%s: invalid image size %" G_GINT64_FORMAT
+                   "x%" G_GINT64_FORMAT,
                    name, width, height);
       return FALSE;
     }
@@ -159,7 +167,9 @@ graft_image_check_size (gint64 width, gint64 height, const char *name,
 }
 
 GraftImage *
-graft_image_new (int width, int height, const char *display_name,
+graft_image_new (int width,
+                 int height,
+                 const char *display_name,
                  GError **error)
 {
   GraftImage *image;
@@ -192,8 +202,10 @@ graft_image_free (GraftImage *image)
 }
 
 GraftImage *
-graft_image_load_from_memory (const guint8 *data, size_t len,
-                              const char *display_name, int min_side,
+graft_image_load_from_memory (const guint8 *data,
+                              size_t len,
+                              const char *display_name,
+                              int min_side,
                               GError **error)
 {
   const GraftImageFormat *format;
@@ -297,8 +309,7 @@ graft_image_load (const char *path, int min_side, GError **error)
 }
 
 gboolean
-graft_image_save_png (const GraftImage *image, const char *path,
-                      GError **error)
+graft_image_save_png (const GraftImage *image, const char *path, GError **error)
 {
   png_image png;
 
@@ -307,8 +318,8 @@ graft_image_save_png (const GraftImage *image, const char *path,
   png.width = (png_uint_32) image->width;
   png.height = (png_uint_32) image->height;
   png.format = PNG_FORMAT_RGB;
-  if (!png_image_write_to_file (&png, path, 0, image->rgb,
-                                image->width * 3, NULL))
+  if (!png_image_write_to_file (&png, path, 0, image->rgb, image->width * 3,
+                                NULL))
     {
       g_autofree char *name = g_filename_display_basename (path);
       g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_IO,

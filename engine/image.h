@@ -31,19 +31,24 @@ typedef struct
  * side stays >= min_side (or the image is already smaller); 0 = full size. */
 GraftImage *graft_image_load (const char *path, int min_side, GError **error);
 /* Same for bytes in memory; display_name is used in error messages. */
-GraftImage *graft_image_load_from_memory (const guint8 *data, size_t len,
+GraftImage *graft_image_load_from_memory (const guint8 *data,
+                                          size_t len,
                                           const char *display_name,
-                                          int min_side, GError **error);
+                                          int min_side,
+                                          GError **error);
 
 /* A black image; NULL with a GRAFT_ERROR_LIMIT error (messages prefixed by
  * display_name) when the size is invalid, over the limits or memory is
  * short. */
-GraftImage *graft_image_new (int width, int height, const char *display_name,
+GraftImage *graft_image_new (int width,
+                             int height,
+                             const char *display_name,
                              GError **error);
 void graft_image_free (GraftImage *image);
 
 /* Writes an 8-bit RGB PNG (thumbnails, debugging). */
-gboolean graft_image_save_png (const GraftImage *image, const char *path,
+gboolean graft_image_save_png (const GraftImage *image,
+                               const char *path,
                                GError **error);
 
 /* The format name sniffed from the first bytes ("JPEG", "PNG", ...), or

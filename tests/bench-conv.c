@@ -1,7 +1,9 @@
-/* bench-conv.c: the fast conv kernel on MobileNetV2- and ResNet-like
- * layers, batch 1 and 8, in GFLOP/s (2 x multiply-adds per second).
+/* bench-conv.c: the fast conv kernels on MobileNetV2- and ResNet-like
+ * layers in GFLOP/s (2 x multiply-adds per second): forward at batch 1
+ * and 8, then training at batch 32: forward, dX (input gradient) and dW
+ * (weight and bias gradient), each the same multiply-add count.
  *
- * Usage: bench-conv [--check] [seconds-per-layer]
+ * Usage: bench-conv [--check] [--train-only] [seconds-per-layer]
  * Prints the best time of the runs made within seconds-per-layer (0.5 by
  * default), the figure least disturbed by other processes. --check also
  * runs the reference kernel once per layer and prints the largest relative
@@ -44,12 +46,21 @@ static const Layer block[] = {
   { "project 1x1 144->24", 144, 56, 56, 24, 1, 1, 0, 1 },
 };
 
+typedef enum
+{
+  PASS_FORWARD,
+  PASS_DINPUT,
+  PASS_DWEIGHT,
+} Pass;
+
 typedef struct
 {
   GraftConvGeometry g;
   float *x, *w, *b, *y, *scratch;
+  float *dx, *dw, *db; /* backward only */
   size_t ny;
   double flops;
+  Pass pass;
 } Run;
 
 static float *
@@ -92,8 +103,28 @@ run_init (Run *r, const Layer *L, int batch)
   r->w = random_floats ((size_t) g.OC * (g.C / g.group) * g.KH * g.KW);
   r->b = random_floats (g.OC);
   r->y = g_new (float, r->ny);
-  r->scratch = random_floats (graft_conv2d_forward_scratch_floats (&g));
+  r->scratch = random_floats (MAX (graft_conv2d_forward_scratch_floats (&g),
+                                   graft_conv2d_backward_scratch_floats (&g)));
   r->flops = 2.0 * r->ny * (g.C / g.group) * g.KH * g.KW;
+  r->pass = PASS_FORWARD;
+  r->dx = r->dw = r->db = NULL;
+}
+
+static void
+run_init_backward (Run *r, const Layer *L, int batch, Pass pass)
+{
+  run_init (r, L, batch);
+  r->pass = pass;
+  if (pass == PASS_DINPUT)
+    r->dx = g_new0 (float, (size_t) batch * L->C * L->H * L->W);
+  else
+    {
+      r->dw = g_new0 (float, (size_t) L->OC *(L->C / L->group) * L->K * L->K);
+      r->db = g_new0 (float, L->OC);
+    }
+  /* dout: reuse y as a random gradient */
+  for (size_t i = 0; i < r->ny; i++)
+    r->y[i] = (float) (rand () / (double) RAND_MAX - 0.5);
 }
 
 static void
@@ -104,12 +135,28 @@ run_clear (Run *r)
   g_free (r->b);
   g_free (r->y);
   g_free (r->scratch);
+  g_free (r->dx);
+  g_free (r->dw);
+  g_free (r->db);
 }
 
 static void
 run_once (Run *r)
 {
-  graft_conv2d_forward (r->y, r->x, r->w, r->b, &r->g, r->scratch);
+  switch (r->pass)
+    {
+    case PASS_FORWARD:
+      graft_conv2d_forward (r->y, r->x, r->w, r->b, &r->g, r->scratch);
+      break;
+    case PASS_DINPUT:
+      graft_conv2d_backward (r->dx, NULL, NULL, r->y, r->x, r->w, &r->g,
+                             r->scratch);
+      break;
+    case PASS_DWEIGHT:
+      graft_conv2d_backward (NULL, r->dw, r->db, r->y, r->x, r->w, &r->g,
+                             r->scratch);
+      break;
+    }
 }
 
 /* The best time of runs of all n layers in a row, in seconds. */
@@ -133,17 +180,56 @@ best_time (Run *runs, int n, double min_seconds)
   return best;
 }
 
+/* Training at batch 32: forward, dX, dW per layer, and the totals. */
+static void
+train_table (double min_seconds)
+{
+  double total_s[3] = { 0 }, total_flops = 0;
+
+  printf ("\n%-32s %5s %21s %21s %21s\n", "training layer", "batch",
+          "forward ms  GFLOP/s", "dX ms  GFLOP/s", "dW ms  GFLOP/s");
+  for (size_t l = 0; l < G_N_ELEMENTS (layers); l++)
+    {
+      printf ("%-32s %5d", layers[l].name, 32);
+      for (int p = 0; p < 3; p++)
+        {
+          Run r;
+          run_init_backward (&r, &layers[l], 32, (Pass) p);
+          double seconds = best_time (&r, 1, min_seconds);
+          printf (" %12.2f %8.1f", seconds * 1e3, r.flops / seconds / 1e9);
+          total_s[p] += seconds;
+          if (p == 0)
+            total_flops += r.flops;
+          run_clear (&r);
+        }
+      printf ("\n");
+      fflush (stdout);
+    }
+  printf ("%-32s %5s", "all layers", "");
+  for (int p = 0; p < 3; p++)
+    printf (" %12.2f %8.1f", total_s[p] * 1e3, total_flops / total_s[p] / 1e9);
+  printf ("\n");
+}
+
 int
 main (int argc, char **argv)
 {
-  gboolean check = FALSE;
+  gboolean check = FALSE, train_only = FALSE;
   double min_seconds = 0.5;
 
   for (int i = 1; i < argc; i++)
     if (strcmp (argv[i], "--check") == 0)
       check = TRUE;
+    else if (strcmp (argv[i], "--train-only") == 0)
+      train_only = TRUE;
     else
       min_seconds = g_ascii_strtod (argv[i], NULL);
+
+  if (train_only)
+    {
+      train_table (min_seconds);
+      return 0;
+    }
 
   printf ("%-32s %5s %10s %10s\n", "layer", "batch", "ms", "GFLOP/s");
   for (size_t l = 0; l < G_N_ELEMENTS (layers); l++)
@@ -184,5 +270,6 @@ main (int argc, char **argv)
       for (size_t l = 0; l < G_N_ELEMENTS (block); l++)
         run_clear (&runs[l]);
     }
+  train_table (min_seconds);
   return 0;
 }

@@ -11,8 +11,11 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static void assert_refused (const guint8 *data, size_t len, const char *name,
-                            int code, const char *fragment);
+static void assert_refused (const guint8 *data,
+                            size_t len,
+                            const char *name,
+                            int code,
+                            const char *fragment);
 
 static char *
 fixture_path (const char *name)
@@ -57,18 +60,24 @@ pixel_at (const GraftImage *image, int x, int y)
 static gboolean
 color_near (const guint8 *p, int r, int g, int b, int tolerance)
 {
-  return abs (p[0] - r) <= tolerance && abs (p[1] - g) <= tolerance
-         && abs (p[2] - b) <= tolerance;
+  return abs (p[0] - r) <= tolerance && abs (p[1] - g) <= tolerance &&
+         abs (p[2] - b) <= tolerance;
 }
 
 static void
-assert_color (const char *what, const GraftImage *image, int x, int y, int r,
-              int g, int b, int tolerance)
+assert_color (const char *what,
+              const GraftImage *image,
+              int x,
+              int y,
+              int r,
+              int g,
+              int b,
+              int tolerance)
 {
   const guint8 *p = pixel_at (image, x, y);
   if (!color_near (p, r, g, b, tolerance))
-    g_error ("%s: pixel (%d, %d) is %d,%d,%d, expected %d,%d,%d +- %d", what,
-             x, y, p[0], p[1], p[2], r, g, b, tolerance);
+    g_error ("%s: pixel (%d, %d) is %d,%d,%d, expected %d,%d,%d +- %d", what, x,
+             y, p[0], p[1], p[2], r, g, b, tolerance);
 }
 
 typedef enum
@@ -94,10 +103,10 @@ quadrant (const GraftImage *image, Corner corner)
 
 typedef enum
 {
-  EXPECT_QUADRANTS, /* red, green / blue, white */
-  EXPECT_ALPHA,     /* red, green / half-transparent blue, transparent */
+  EXPECT_QUADRANTS,    /* red, green / blue, white */
+  EXPECT_ALPHA,        /* red, green / half-transparent blue, transparent */
   EXPECT_ALPHA_BINARY, /* red, green / (either), transparent */
-  EXPECT_GRAY,      /* gray of the quadrants */
+  EXPECT_GRAY,         /* gray of the quadrants */
   EXPECT_GRAY_ALPHA,
 } Expect;
 
@@ -141,7 +150,9 @@ static const DecodeCase decode_cases[] = {
 };
 
 static void
-check_gray (const char *file, const GraftImage *image, int tolerance,
+check_gray (const char *file,
+            const GraftImage *image,
+            int tolerance,
             gboolean with_alpha)
 {
   const guint8 *red = quadrant (image, CORNER_TL);
@@ -207,8 +218,8 @@ test_decode_formats (void)
           assert_color (c->file, image, 48, 36, 255, 255, 255, t);
           /* Half transparency rounds to blue or to white. */
           bl = pixel_at (image, 16, 36);
-          g_assert_true (color_near (bl, 0, 0, 255, 0)
-                         || color_near (bl, 255, 255, 255, 0));
+          g_assert_true (color_near (bl, 0, 0, 255, 0) ||
+                         color_near (bl, 255, 255, 255, 0));
           break;
         case EXPECT_GRAY:
           check_gray (c->file, image, t, FALSE);
@@ -227,9 +238,9 @@ test_sniff (void)
   {
     const char *file, *format;
   } cases[] = {
-    { "q-baseline.jpg", "JPEG" }, { "q.png", "PNG" },   { "q-24.bmp", "BMP" },
-    { "q.gif", "GIF" },           { "q-lossy.webp", "WebP" },
-    { "q.tif", "TIFF" },
+    { "q-baseline.jpg", "JPEG" }, { "q.png", "PNG" },
+    { "q-24.bmp", "BMP" },        { "q.gif", "GIF" },
+    { "q-lossy.webp", "WebP" },   { "q.tif", "TIFF" },
   };
   for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
     {
@@ -267,8 +278,13 @@ test_save_png_roundtrip (void)
 /* A BMP with a 40-byte header, n_colors palette entries (RGB) and the
  * given rows, stored bottom-up. */
 static GByteArray *
-build_bmp (int bpp, int width, int height, const guint8 (*palette)[3],
-           int n_colors, const guint8 *rows, size_t rows_len)
+build_bmp (int bpp,
+           int width,
+           int height,
+           const guint8 (*palette)[3],
+           int n_colors,
+           const guint8 *rows,
+           size_t rows_len)
 {
   GByteArray *bmp = g_byte_array_new ();
   guint8 header[54];
@@ -286,10 +302,9 @@ build_bmp (int bpp, int width, int height, const guint8 (*palette)[3],
   header[46] = (guint8) n_colors;
   g_byte_array_append (bmp, header, sizeof header);
   for (int i = 0; i < n_colors; i++)
-    g_byte_array_append (bmp,
-                         (const guint8[]){ palette[i][2], palette[i][1],
-                                           palette[i][0], 0 },
-                         4);
+    g_byte_array_append (
+        bmp, (const guint8[]){ palette[i][2], palette[i][1], palette[i][0], 0 },
+        4);
   g_byte_array_append (bmp, rows, (guint) rows_len);
   return bmp;
 }
@@ -300,17 +315,21 @@ static void
 test_bmp_packed_pixels (void)
 {
   static const guint8 bw[2][3] = { { 0, 0, 0 }, { 255, 255, 255 } };
-  static const guint8 rgb[4][3]
-      = { { 0, 0, 0 }, { 255, 0, 0 }, { 0, 255, 0 }, { 0, 0, 255 } };
+  static const guint8 rgb[4][3] = {
+    { 0, 0, 0 }, { 255, 0, 0 }, { 0, 255, 0 }, { 0, 0, 255 }
+  };
   /* 1-bit, 9x2: bottom row 011111110, top row 101010101. */
   static const guint8 one_bit[] = { 0x7f, 0x00, 0, 0, 0xaa, 0x80, 0, 0 };
   /* 4-bit, 3x1: indices 1, 2, 3 */
   static const guint8 four_bit[] = { 0x12, 0x30, 0, 0 };
   /* 16-bit BI_RGB is 5-5-5: red, blue */
   static const guint8 sixteen[] = { 0x00, 0x7c, 0x1f, 0x00 };
-  g_autoptr (GByteArray) a = build_bmp (1, 9, 2, bw, 2, one_bit, sizeof one_bit);
-  g_autoptr (GByteArray) b = build_bmp (4, 3, 1, rgb, 4, four_bit, sizeof four_bit);
-  g_autoptr (GByteArray) c = build_bmp (16, 2, 1, NULL, 0, sixteen, sizeof sixteen);
+  g_autoptr (GByteArray) a =
+      build_bmp (1, 9, 2, bw, 2, one_bit, sizeof one_bit);
+  g_autoptr (GByteArray) b =
+      build_bmp (4, 3, 1, rgb, 4, four_bit, sizeof four_bit);
+  g_autoptr (GByteArray) c =
+      build_bmp (16, 2, 1, NULL, 0, sixteen, sizeof sixteen);
   g_autoptr (GError) error = NULL;
   g_autoptr (GraftImage) ia = NULL, ib = NULL, ic = NULL;
 
@@ -354,7 +373,9 @@ static const Corner green_corner[9] = { 0,         CORNER_TR, CORNER_TL,
                                         CORNER_BR, CORNER_TR, CORNER_TL };
 
 static void
-assert_oriented (const char *what, const GraftImage *image, int orientation,
+assert_oriented (const char *what,
+                 const GraftImage *image,
+                 int orientation,
                  int tolerance)
 {
   gboolean turned = orientation >= 5;
@@ -363,8 +384,8 @@ assert_oriented (const char *what, const GraftImage *image, int orientation,
 
   g_assert_cmpint (image->width, ==, turned ? 48 : 64);
   g_assert_cmpint (image->height, ==, turned ? 64 : 48);
-  if (!color_near (red, 255, 0, 0, tolerance)
-      || !color_near (green, 0, 255, 0, tolerance))
+  if (!color_near (red, 255, 0, 0, tolerance) ||
+      !color_near (green, 0, 255, 0, tolerance))
     g_error ("%s: orientation %d: red or green in the wrong corner", what,
              orientation);
 }
@@ -378,21 +399,21 @@ exif_segment (int orientation, gboolean big_endian)
   guint8 tiff[38];
   int n = 0;
 
-#define PUT16(v)                                                              \
-  do                                                                          \
-    {                                                                         \
-      guint16 v16 = (guint16) (v);                                            \
-      tiff[n++] = big_endian ? v16 >> 8 : v16 & 0xff;                         \
-      tiff[n++] = big_endian ? v16 & 0xff : v16 >> 8;                         \
-    }                                                                         \
+#define PUT16(v)                                                               \
+  do                                                                           \
+    {                                                                          \
+      guint16 v16 = (guint16) (v);                                             \
+      tiff[n++] = big_endian ? v16 >> 8 : v16 & 0xff;                          \
+      tiff[n++] = big_endian ? v16 & 0xff : v16 >> 8;                          \
+    }                                                                          \
   while (0)
-#define PUT32(v)                                                              \
-  do                                                                          \
-    {                                                                         \
-      guint32 v32 = (guint32) (v);                                            \
-      PUT16 (big_endian ? v32 >> 16 : v32 & 0xffff);                          \
-      PUT16 (big_endian ? v32 & 0xffff : v32 >> 16);                          \
-    }                                                                         \
+#define PUT32(v)                                                               \
+  do                                                                           \
+    {                                                                          \
+      guint32 v32 = (guint32) (v);                                             \
+      PUT16 (big_endian ? v32 >> 16 : v32 & 0xffff);                           \
+      PUT16 (big_endian ? v32 & 0xffff : v32 >> 16);                           \
+    }                                                                          \
   while (0)
   memcpy (tiff, big_endian ? "MM\0*" : "II*\0", 4);
   n = 4;
@@ -414,9 +435,8 @@ exif_segment (int orientation, gboolean big_endian)
   g_assert_cmpint (n, ==, (int) sizeof tiff);
 
   g_byte_array_append (seg, (const guint8 *) "\xff\xe1", 2);
-  g_byte_array_append (seg,
-                       (const guint8[]){ 0, (guint8) (2 + 6 + sizeof tiff) },
-                       2);
+  g_byte_array_append (
+      seg, (const guint8[]){ 0, (guint8) (2 + 6 + sizeof tiff) }, 2);
   g_byte_array_append (seg, (const guint8 *) "Exif\0\0", 6);
   g_byte_array_append (seg, tiff, sizeof tiff);
   return seg;
@@ -440,8 +460,8 @@ test_exif_orientation_jpeg (void)
         g_byte_array_append (file, jpeg, 2);
         g_byte_array_append (file, seg->data, seg->len);
         g_byte_array_append (file, jpeg + 2, len - 2);
-        image = graft_image_load_from_memory (file->data, file->len, "o.jpg",
-                                              0, &error);
+        image = graft_image_load_from_memory (file->data, file->len, "o.jpg", 0,
+                                              &error);
         g_assert_no_error (error);
         assert_oriented ("jpeg", image, orientation, 24);
       }
@@ -493,7 +513,8 @@ test_exif_parser_hostile (void)
     {
       g_autofree guint8 *b = g_memdup2 (block, len);
       for (int k = 0; k < 3; k++)
-        b[g_rand_int_range (rand, 6, (gint32) len)] = (guint8) g_rand_int (rand);
+        b[g_rand_int_range (rand, 6, (gint32) len)] =
+            (guint8) g_rand_int (rand);
       int o = graft_exif_orientation (b, len);
       g_assert_cmpint (o, >=, 1);
       g_assert_cmpint (o, <=, 8);
@@ -517,17 +538,17 @@ test_jpeg_reduced_size (void)
 
   for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_autoptr (GraftImage) image
-          = load_fixture ("big-2000x1500.jpg", cases[i].min_side);
+      g_autoptr (GraftImage) image =
+          load_fixture ("big-2000x1500.jpg", cases[i].min_side);
       g_assert_cmpint (image->width, ==, cases[i].width);
       g_assert_cmpint (image->height, ==, cases[i].height);
       /* The same picture: compare a few points with the full decode. */
       for (int k = 1; k < 4; k++)
         {
-          const guint8 *a = pixel_at (full, full->width * k / 4,
-                                      full->height * k / 4);
-          const guint8 *b = pixel_at (image, image->width * k / 4,
-                                      image->height * k / 4);
+          const guint8 *a =
+              pixel_at (full, full->width * k / 4, full->height * k / 4);
+          const guint8 *b =
+              pixel_at (image, image->width * k / 4, image->height * k / 4);
           g_assert_true (color_near (a, b[0], b[1], b[2], 12));
         }
     }
@@ -566,12 +587,15 @@ put_le32 (guint8 *p, guint32 v)
 }
 
 static void
-assert_refused (const guint8 *data, size_t len, const char *name,
-                int code, const char *fragment)
+assert_refused (const guint8 *data,
+                size_t len,
+                const char *name,
+                int code,
+                const char *fragment)
 {
   g_autoptr (GError) error = NULL;
-  g_autoptr (GraftImage) image
-      = graft_image_load_from_memory (data, len, name, 0, &error);
+  g_autoptr (GraftImage) image =
+      graft_image_load_from_memory (data, len, name, 0, &error);
 
   g_assert_null (image);
   g_assert_error (error, GRAFT_ERROR, code);
@@ -584,8 +608,9 @@ assert_refused (const guint8 *data, size_t len, const char *name,
 static void
 png_header (guint8 out[57], guint32 width, guint32 height)
 {
-  static const guint8 idat[] = { 0, 0, 0, 10, 'I', 'D', 'A', 'T', 0x78, 0x9c,
-                                 0x63, 0, 0, 0, 1, 0, 1, 0, 0, 0, 0, 0 };
+  static const guint8 idat[] = { 0,    0,    0,    10, 'I', 'D', 'A', 'T',
+                                 0x78, 0x9c, 0x63, 0,  0,   0,   1,   0,
+                                 1,    0,    0,    0,  0,   0 };
   memcpy (out, "\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR", 16);
   put_be32 (out + 16, width);
   put_be32 (out + 20, height);
@@ -646,10 +671,10 @@ test_limits (void)
   /* GIF: a 65535x65535 screen and frame. */
   {
     static const guint8 gif[] = {
-      'G', 'I', 'F', '8', '9', 'a', 0xff, 0xff, 0xff, 0xff, 0x80, 0, 0,
-      0, 0, 0, 255, 255, 255, /* two-color table */
-      ',', 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 2, 2, 0x4c, 0x01, 0,
-      ';',
+      'G',  'I', 'F',  '8',  '9', 'a',  0xff, 0xff, 0xff, 0xff,
+      0x80, 0,   0,    0,    0,   0,    255,  255,  255, /* two-color table */
+      ',',  0,   0,    0,    0,   0xff, 0xff, 0xff, 0xff, 0,
+      2,    2,   0x4c, 0x01, 0,   ';',
     };
     assert_refused (gif, sizeof gif, "big.gif", GRAFT_ERROR_LIMIT,
                     "65535x65535 pixels is more than");
@@ -662,15 +687,16 @@ test_limits (void)
     g_assert_cmpmem (webp + 12, 4, "VP8X", 4);
     webp[24] = 0xff, webp[25] = 0x3f, webp[26] = 0; /* width - 1 */
     webp[27] = 0xff, webp[28] = 0x3f, webp[29] = 0; /* height - 1 */
-    g_assert_null (graft_image_load_from_memory (webp, len, "big.webp", 0,
-                                                 &error));
+    g_assert_null (
+        graft_image_load_from_memory (webp, len, "big.webp", 0, &error));
     g_assert_nonnull (error);
   }
 
   /* TIFF: width and length tags patched to 60000. */
   {
     g_autofree guint8 *tiff = read_fixture ("q.tif", &len);
-    guint32 ifd = tiff[4] | tiff[5] << 8 | tiff[6] << 16 | (guint32) tiff[7] << 24;
+    guint32 ifd =
+        tiff[4] | tiff[5] << 8 | tiff[6] << 16 | (guint32) tiff[7] << 24;
     int n = tiff[ifd] | tiff[ifd + 1] << 8, found = 0;
     for (int i = 0; i < n; i++)
       {
@@ -718,7 +744,8 @@ test_hostile_files (void)
   g_autofree char *empty = g_build_filename (dir, "empty.png", NULL);
   g_autofree char *text = g_build_filename (dir, "photo.jpg", NULL);
   g_autofree char *missing = g_build_filename (dir, "missing.jpg", NULL);
-  static const char heic[] = "\0\0\0\x18" "ftypheic\0\0\0\0mif1heic";
+  static const char heic[] = "\0\0\0\x18"
+                             "ftypheic\0\0\0\0mif1heic";
 
   g_assert_true (g_file_set_contents (empty, "", 0, NULL));
   g_assert_true (g_file_set_contents (
@@ -740,8 +767,7 @@ test_hostile_files (void)
 
 /* Cut a file at offset n into a buffer of exactly n bytes, decode it. */
 static GraftImage *
-decode_prefix (const guint8 *data, size_t n, const char *name,
-               GError **error)
+decode_prefix (const guint8 *data, size_t n, const char *name, GError **error)
 {
   g_autofree guint8 *cut = g_memdup2 (data, MAX (n, 1));
   return graft_image_load_from_memory (cut, n, name, 0, error);
@@ -771,16 +797,17 @@ test_truncated (void)
     {
       size_t len;
       g_autofree guint8 *data = read_fixture (cases[i].file, &len);
-      size_t offsets[] = { 0, 1, 2, 3, 5, 8, 12, 16, 24, 33, 40, 60,
-                           len / 3, len / 2, len * 2 / 3, len - 16,
-                           len - 2, len - 1 };
+      size_t offsets[] = { 0,        1,       2,       3,       5,
+                           8,        12,      16,      24,      33,
+                           40,       60,      len / 3, len / 2, len * 2 / 3,
+                           len - 16, len - 2, len - 1 };
 
       for (size_t k = 0; k < G_N_ELEMENTS (offsets); k++)
         {
           size_t n = MIN (offsets[k], len - 1);
           g_autoptr (GError) error = NULL;
-          g_autoptr (GraftImage) image
-              = decode_prefix (data, n, cases[i].file, &error);
+          g_autoptr (GraftImage) image =
+              decode_prefix (data, n, cases[i].file, &error);
 
           /* Up to half the file, the pixels are surely incomplete; past
            * that a decoder may or may not need the rest (a JPEG without
@@ -799,8 +826,8 @@ test_truncated (void)
       if (cases[i].truncated != NULL)
         {
           g_autoptr (GError) error = NULL;
-          g_autoptr (GraftImage) image
-              = decode_prefix (data, len / 2, cases[i].file, &error);
+          g_autoptr (GraftImage) image =
+              decode_prefix (data, len / 2, cases[i].file, &error);
           g_assert_null (image);
           if (strstr (error->message, cases[i].truncated) == NULL)
             g_error ("%s: “%s”", cases[i].file, error->message);
@@ -812,8 +839,14 @@ static void
 test_random_bytes (void)
 {
   static const char *const magics[] = {
-    "", "\xff\xd8\xff", "\x89PNG\r\n\x1a\n", "GIF89a", "RIFF\0\0\0\0WEBP",
-    "II*\0", "MM\0*", "BM\0\0\0\0\0\0\0\0\0\0\0\0\x28\0\0\0",
+    "",
+    "\xff\xd8\xff",
+    "\x89PNG\r\n\x1a\n",
+    "GIF89a",
+    "RIFF\0\0\0\0WEBP",
+    "II*\0",
+    "MM\0*",
+    "BM\0\0\0\0\0\0\0\0\0\0\0\0\x28\0\0\0",
   };
   static const size_t magic_lens[] = { 0, 3, 8, 6, 12, 4, 4, 18 };
   g_autoptr (GRand) rand = g_rand_new_with_seed (20240611);
@@ -849,8 +882,8 @@ static void
 test_corrupted_bytes (void)
 {
   static const char *const files[] = {
-    "q-baseline.jpg", "q-progressive.jpg", "q-cmyk.jpg", "q.png",
-    "q-palette.png",  "q-24.bmp",          "q-8.bmp",    "q.gif",
+    "q-baseline.jpg", "q-progressive.jpg", "q-cmyk.jpg",  "q.png",
+    "q-palette.png",  "q-24.bmp",          "q-8.bmp",     "q.gif",
     "q-lossy.webp",   "q-lossless.webp",   "q-anim.webp", "q.tif",
     "q-alpha.tif",
   };
@@ -866,8 +899,8 @@ test_corrupted_bytes (void)
           g_autoptr (GError) error = NULL;
           g_autoptr (GraftImage) image = NULL;
           for (int k = 0; k < 4; k++)
-            bad[g_rand_int_range (rand, 0, (gint32) len)]
-                = (guint8) g_rand_int (rand);
+            bad[g_rand_int_range (rand, 0, (gint32) len)] =
+                (guint8) g_rand_int (rand);
           image = graft_image_load_from_memory (bad, len, files[f], 0, &error);
           g_assert_true ((image == NULL) != (error == NULL));
         }
@@ -904,8 +937,8 @@ test_preprocess_metadata (void)
     { NULL, NULL, NULL, "inf", "preprocess.std" },
   };
 
-  g_assert_true (graft_preprocess_from_metadata (&pp, NULL, NULL, NULL, NULL,
-                                                 &error));
+  g_assert_true (
+      graft_preprocess_from_metadata (&pp, NULL, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (pp.width, ==, 224);
   g_assert_cmpint (pp.height, ==, 224);
@@ -930,8 +963,8 @@ test_preprocess_metadata (void)
   g_assert_cmpfloat (pp.mean[2], ==, 0.5f);
   g_assert_cmpfloat (pp.std[0], ==, 0.25f);
   g_assert_cmpint (graft_preprocess_min_side (&pp), ==, 320);
-  g_assert_true (graft_preprocess_from_metadata (&pp, "128", NULL, NULL,
-                                                 NULL, &error));
+  g_assert_true (
+      graft_preprocess_from_metadata (&pp, "128", NULL, NULL, NULL, &error));
   g_assert_cmpint (pp.height, ==, 128);
 
   for (size_t i = 0; i < G_N_ELEMENTS (bad); i++)
@@ -972,8 +1005,10 @@ test_resize_matches_reference (void)
 
   for (int round = 0; round < 200; round++)
     {
-      int w = g_rand_int_range (rand, 1, 90), h = g_rand_int_range (rand, 1, 90);
-      int ow = g_rand_int_range (rand, 1, 70), oh = g_rand_int_range (rand, 1, 70);
+      int w = g_rand_int_range (rand, 1, 90),
+          h = g_rand_int_range (rand, 1, 90);
+      int ow = g_rand_int_range (rand, 1, 70),
+          oh = g_rand_int_range (rand, 1, 70);
       g_autoptr (GraftImage) img = random_image (rand, w, h);
       double bw = g_rand_double_range (rand, 0.3, w);
       double bh = g_rand_double_range (rand, 0.3, h);
@@ -986,8 +1021,8 @@ test_resize_matches_reference (void)
       graft_resize_bilinear (fast, img, x0, y0, bw, bh, ow, oh);
       graft_resize_bilinear_reference (slow, img, x0, y0, bw, bh, ow, oh);
       if (max_abs_diff (fast, slow, n) > 2e-3f)
-        g_error ("%dx%d box %g,%g %gx%g -> %dx%d: differs by %g", w, h, x0,
-                 y0, bw, bh, ow, oh, max_abs_diff (fast, slow, n));
+        g_error ("%dx%d box %g,%g %gx%g -> %dx%d: differs by %g", w, h, x0, y0,
+                 bw, bh, ow, oh, max_abs_diff (fast, slow, n));
     }
 }
 
@@ -1014,15 +1049,15 @@ test_resize_by_hand (void)
 
   for (int impl = 0; impl < 2; impl++)
     {
-      (impl ? graft_resize_bilinear_reference : graft_resize_bilinear) (
-          out, stripes, 0, 0, 8, 8, 4, 4);
+      (impl ? graft_resize_bilinear_reference
+            : graft_resize_bilinear) (out, stripes, 0, 0, 8, 8, 4, 4);
       for (int c = 0; c < 3; c++)
         for (int y = 0; y < 4; y++)
           for (int x = 0; x < 4; x++)
-            g_assert_cmpfloat_with_epsilon (out[c * 16 + y * 4 + x],
-                                            shrink[x], 1e-4);
-      (impl ? graft_resize_bilinear_reference : graft_resize_bilinear) (
-          out, pair, 0, 0, 2, 1, 4, 1);
+            g_assert_cmpfloat_with_epsilon (out[c * 16 + y * 4 + x], shrink[x],
+                                            1e-4);
+      (impl ? graft_resize_bilinear_reference
+            : graft_resize_bilinear) (out, pair, 0, 0, 2, 1, 4, 1);
       for (int c = 0; c < 3; c++)
         for (int x = 0; x < 4; x++)
           g_assert_cmpfloat_with_epsilon (out[c * 4 + x], grow[x], 1e-4);
@@ -1037,8 +1072,11 @@ test_preprocess_identity_crop (void)
   g_autoptr (GRand) rand = g_rand_new_with_seed (5);
   g_autoptr (GraftImage) img = random_image (rand, 40, 20);
   GraftPreprocess pp = {
-    .width = 14, .height = 14, .central_crop = 0.7,
-    .mean = { 0.1f, 0.5f, 0.9f }, .std = { 0.2f, 0.3f, 0.5f },
+    .width = 14,
+    .height = 14,
+    .central_crop = 0.7,
+    .mean = { 0.1f, 0.5f, 0.9f },
+    .std = { 0.2f, 0.3f, 0.5f },
   };
   float out[3 * 14 * 14];
   float flipped[3 * 14 * 14];
@@ -1083,8 +1121,8 @@ test_preprocess_against_reference (void)
                                        pp.height);
       for (int c = 0; c < 3; c++)
         for (size_t i = 0; i < plane; i++)
-          want[c * plane + i]
-              = (want[c * plane + i] / 255.f - pp.mean[c]) / pp.std[c];
+          want[c * plane + i] =
+              (want[c * plane + i] / 255.f - pp.mean[c]) / pp.std[c];
       g_assert_cmpfloat (max_abs_diff (got, want, 3 * plane), <, 1e-4f);
     }
 }
@@ -1095,8 +1133,11 @@ test_preprocess_decoded (void)
 {
   g_autoptr (GraftImage) img = load_fixture ("q.png", 0);
   GraftPreprocess pp = {
-    .width = 8, .height = 8, .central_crop = 1.0,
-    .mean = { 0.5f, 0.5f, 0.5f }, .std = { 0.5f, 0.5f, 0.5f },
+    .width = 8,
+    .height = 8,
+    .central_crop = 1.0,
+    .mean = { 0.5f, 0.5f, 0.5f },
+    .std = { 0.5f, 0.5f, 0.5f },
   };
   float out[3 * 8 * 8];
 

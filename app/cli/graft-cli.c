@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "cli.h"
+#include "runtime.h"
 
 #include <json-glib/json-glib.h>
 #include <locale.h>
@@ -17,6 +18,13 @@ static const char usage[]
       "                               the most likely classes of each photo\n"
       "  run MODEL --input NAME=FILE.pb ... --output-dir DIR\n"
       "                               run a model on ONNX TensorProto files\n"
+      "  check-data [--json] [--model MODEL] FOLDER\n"
+      "                               check a folder of labeled photos for "
+      "training\n"
+      "  train --data FOLDER --out MODEL.onnx [OPTION...]\n"
+      "                               fine-tune a base model on labeled photos\n"
+      "  evaluate MODEL.onnx FOLDER [--json]\n"
+      "                               accuracy, per-class figures, confusion, mistakes\n"
       "\n"
       "MODEL is a bundled model name (mobilenet_v2_1.0_224, "
       "mobilenet_v1_0.5_160,\n"
@@ -46,6 +54,7 @@ graft_cli_print_json (gpointer json_node)
 int
 main (int argc, char **argv)
 {
+  graft_runtime_init (argv);
   setlocale (LC_ALL, "");
   if (argc < 2 || strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0)
     {
@@ -63,6 +72,12 @@ main (int argc, char **argv)
     return graft_cli_classify (argc - 1, argv + 1);
   if (strcmp (argv[1], "run") == 0)
     return graft_cli_run (argc - 1, argv + 1);
+  if (strcmp (argv[1], "check-data") == 0)
+    return graft_cli_check_data (argc - 1, argv + 1);
+  if (strcmp (argv[1], "train") == 0)
+    return graft_cli_train (argc - 1, argv + 1);
+  if (strcmp (argv[1], "evaluate") == 0)
+    return graft_cli_evaluate (argc - 1, argv + 1);
   fprintf (stderr, "graft-cli: unknown command '%s'\n\n%s", argv[1], usage);
   return 2;
 }

@@ -1,4 +1,4 @@
-/* batchnorm.c: batch normalization forward.
+/* batchnorm.c: batch normalization, forward and backward.
  *
  * Shapes: in, out (N, C, S); scale, bias, mean, var (C).
  */
@@ -73,6 +73,48 @@ graft_batchnorm_forward_inference (float *out,
   normalize_with (out, in, scale, bias, mean, var, epsilon, N, C, S);
 }
 
+/* Per channel, planes summed in float (vectorized) and the planes in
+ * double, images in order: the same numbers on every run. */
+void
+graft_batchnorm_batch_stats (float *batch_mean,
+                             float *batch_var,
+                             const float *in,
+                             int N,
+                             int C,
+                             size_t S)
+{
+  double count = (double) N * S;
+
+  /* Two passes: the mean first, then squared deviations, so a large mean
+   * does not eat the variance. */
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < C; c++)
+    {
+      double sum = 0.0, sq = 0.0;
+      for (int n = 0; n < N; n++)
+        {
+          const float *x = in + ((size_t) n * C + c) * S;
+          float part = 0.0f;
+#pragma omp simd reduction(+ : part)
+          for (size_t i = 0; i < S; i++)
+            part += x[i];
+          sum += part;
+        }
+      float mean = count > 0 ? (float) (sum / count) : 0.0f;
+      for (int n = 0; n < N; n++)
+        {
+          const float *x = in + ((size_t) n * C + c) * S;
+          float part = 0.0f;
+#pragma omp simd reduction(+ : part)
+          for (size_t i = 0; i < S; i++)
+            part += (x[i] - mean) * (x[i] - mean);
+          sq += part;
+        }
+      batch_mean[c] = mean;
+      batch_var[c] = count > 0 ? (float) (sq / count) : 0.0f;
+    }
+}
+
 void
 graft_batchnorm_forward_training (float *out,
                                   float *batch_mean,
@@ -85,30 +127,7 @@ graft_batchnorm_forward_training (float *out,
                                   int C,
                                   size_t S)
 {
-  double count = (double) N * S;
-
-  /* Two passes in double: the mean first, then squared deviations, so a
-   * large mean does not eat the variance. */
-#pragma omp parallel for schedule(static)
-  for (int c = 0; c < C; c++)
-    {
-      double sum = 0.0, sq = 0.0;
-      for (int n = 0; n < N; n++)
-        {
-          const float *x = in + ((size_t) n * C + c) * S;
-          for (size_t i = 0; i < S; i++)
-            sum += x[i];
-        }
-      double mean = count > 0 ? sum / count : 0.0;
-      for (int n = 0; n < N; n++)
-        {
-          const float *x = in + ((size_t) n * C + c) * S;
-          for (size_t i = 0; i < S; i++)
-            sq += (x[i] - mean) * (x[i] - mean);
-        }
-      batch_mean[c] = (float) mean;
-      batch_var[c] = count > 0 ? (float) (sq / count) : 0.0f;
-    }
+  graft_batchnorm_batch_stats (batch_mean, batch_var, in, N, C, S);
   normalize_with (out, in, scale, bias, batch_mean, batch_var, epsilon, N, C,
                   S);
 }
@@ -119,4 +138,232 @@ graft_batchnorm_update_running (
 {
   for (int c = 0; c < C; c++)
     out[c] = running[c] * momentum + batch[c] * (1.0f - momentum);
+}
+
+/* ---- backward ---- */
+
+/* Per channel c: sum dout and sum dout * (in - mean[c]), planes in float,
+ * images in double. */
+static void
+channel_sums (double *sum_dy,
+              double *sum_dy_xc,
+              const float *dout,
+              const float *in,
+              float mean,
+              int c,
+              int N,
+              int C,
+              size_t S)
+{
+  double s1 = 0.0, s2 = 0.0;
+  for (int n = 0; n < N; n++)
+    {
+      const float *x = in + ((size_t) n * C + c) * S;
+      const float *dy = dout + ((size_t) n * C + c) * S;
+      float p1 = 0.0f, p2 = 0.0f;
+#pragma omp simd reduction(+ : p1, p2)
+      for (size_t i = 0; i < S; i++)
+        {
+          p1 += dy[i];
+          p2 += dy[i] * (x[i] - mean);
+        }
+      s1 += p1;
+      s2 += p2;
+    }
+  *sum_dy = s1;
+  *sum_dy_xc = s2;
+}
+
+void
+graft_batchnorm_backward_training (float *dinput,
+                                   float *dscale,
+                                   float *dbias,
+                                   const float *dout,
+                                   const float *in,
+                                   const float *scale,
+                                   const float *batch_mean,
+                                   const float *batch_var,
+                                   float epsilon,
+                                   int N,
+                                   int C,
+                                   size_t S)
+{
+  double count = (double) N * S;
+  if (count == 0)
+    return;
+
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < C; c++)
+    {
+      double sum_dy, sum_dy_xc;
+      channel_sums (&sum_dy, &sum_dy_xc, dout, in, batch_mean[c], c, N, C, S);
+      double inv_std = 1.0 / sqrt ((double) batch_var[c] + epsilon);
+      if (dscale)
+        dscale[c] += (float) (sum_dy_xc * inv_std);
+      if (dbias)
+        dbias[c] += (float) sum_dy;
+      if (!dinput)
+        continue;
+      /* dx = k (dy - mean_dy - (x - mean) inv_std^2 mean_dy_xc): affine in
+       * dy and x, dx = k dy + kx x + k0 */
+      double k = scale[c] * inv_std;
+      double kx = -k * inv_std * inv_std * (sum_dy_xc / count);
+      double k0 = -k * (sum_dy / count) - kx * batch_mean[c];
+      float kf = (float) k, kxf = (float) kx, k0f = (float) k0;
+      for (int n = 0; n < N; n++)
+        {
+          const float *x = in + ((size_t) n * C + c) * S;
+          const float *dy = dout + ((size_t) n * C + c) * S;
+          float *dx = dinput + ((size_t) n * C + c) * S;
+#pragma omp simd
+          for (size_t i = 0; i < S; i++)
+            dx[i] += kf * dy[i] + kxf * x[i] + k0f;
+        }
+    }
+}
+
+void
+graft_batchnorm_backward_inference (float *dinput,
+                                    float *dscale,
+                                    float *dbias,
+                                    float *dmean,
+                                    float *dvar,
+                                    const float *dout,
+                                    const float *in,
+                                    const float *scale,
+                                    const float *mean,
+                                    const float *var,
+                                    float epsilon,
+                                    int N,
+                                    int C,
+                                    size_t S)
+{
+  gboolean sums = dscale || dbias || dmean || dvar;
+
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < C; c++)
+    {
+      double inv_std = 1.0 / sqrt ((double) var[c] + epsilon);
+      double k = scale[c] * inv_std;
+      if (sums)
+        {
+          double sum_dy, sum_dy_xc;
+          channel_sums (&sum_dy, &sum_dy_xc, dout, in, mean[c], c, N, C, S);
+          if (dscale)
+            dscale[c] += (float) (sum_dy_xc * inv_std);
+          if (dbias)
+            dbias[c] += (float) sum_dy;
+          if (dmean)
+            dmean[c] += (float) (-sum_dy * k);
+          if (dvar)
+            dvar[c] += (float) (-0.5 * sum_dy_xc * k * inv_std * inv_std);
+        }
+      if (!dinput)
+        continue;
+      float kf = (float) k;
+      for (int n = 0; n < N; n++)
+        {
+          const float *dy = dout + ((size_t) n * C + c) * S;
+          float *dx = dinput + ((size_t) n * C + c) * S;
+#pragma omp simd
+          for (size_t i = 0; i < S; i++)
+            dx[i] += kf * dy[i];
+        }
+    }
+}
+
+/* ---- reference backward: the textbook formulas, in double ---- */
+
+void
+graft_batchnorm_backward_training_reference (float *dinput,
+                                             float *dscale,
+                                             float *dbias,
+                                             const float *dout,
+                                             const float *in,
+                                             const float *scale,
+                                             const float *batch_mean,
+                                             const float *batch_var,
+                                             float epsilon,
+                                             int N,
+                                             int C,
+                                             size_t S)
+{
+  double count = (double) N * S;
+  if (count == 0)
+    return;
+  for (int c = 0; c < C; c++)
+    {
+      double inv_std = 1.0 / sqrt ((double) batch_var[c] + epsilon);
+      double mean_dxhat = 0.0, mean_dxhat_xhat = 0.0, sum_dy = 0.0;
+      double sum_dy_xhat = 0.0;
+      for (int n = 0; n < N; n++)
+        for (size_t i = 0; i < S; i++)
+          {
+            size_t at = ((size_t) n * C + c) * S + i;
+            double xhat = (in[at] - (double) batch_mean[c]) * inv_std;
+            double dxhat = (double) dout[at] * scale[c];
+            mean_dxhat += dxhat / count;
+            mean_dxhat_xhat += dxhat * xhat / count;
+            sum_dy += dout[at];
+            sum_dy_xhat += dout[at] * xhat;
+          }
+      if (dscale)
+        dscale[c] += (float) sum_dy_xhat;
+      if (dbias)
+        dbias[c] += (float) sum_dy;
+      if (dinput)
+        for (int n = 0; n < N; n++)
+          for (size_t i = 0; i < S; i++)
+            {
+              size_t at = ((size_t) n * C + c) * S + i;
+              double xhat = (in[at] - (double) batch_mean[c]) * inv_std;
+              double dxhat = (double) dout[at] * scale[c];
+              dinput[at] += (float) (inv_std * (dxhat - mean_dxhat -
+                                                xhat * mean_dxhat_xhat));
+            }
+    }
+}
+
+void
+graft_batchnorm_backward_inference_reference (float *dinput,
+                                              float *dscale,
+                                              float *dbias,
+                                              float *dmean,
+                                              float *dvar,
+                                              const float *dout,
+                                              const float *in,
+                                              const float *scale,
+                                              const float *mean,
+                                              const float *var,
+                                              float epsilon,
+                                              int N,
+                                              int C,
+                                              size_t S)
+{
+  for (int c = 0; c < C; c++)
+    {
+      double v = (double) var[c] + epsilon, inv_std = 1.0 / sqrt (v);
+      double ds = 0.0, db = 0.0, dm = 0.0, dv = 0.0;
+      for (int n = 0; n < N; n++)
+        for (size_t i = 0; i < S; i++)
+          {
+            size_t at = ((size_t) n * C + c) * S + i;
+            double dy = dout[at], xc = in[at] - (double) mean[c];
+            ds += dy * xc * inv_std;
+            db += dy;
+            dm -= dy * scale[c] * inv_std;
+            /* d/dv of xc v^-1/2 = -xc v^-3/2 / 2 */
+            dv += dy * scale[c] * xc * -0.5 * pow (v, -1.5);
+            if (dinput)
+              dinput[at] += (float) (dy * scale[c] * inv_std);
+          }
+      if (dscale)
+        dscale[c] += (float) ds;
+      if (dbias)
+        dbias[c] += (float) db;
+      if (dmean)
+        dmean[c] += (float) dm;
+      if (dvar)
+        dvar[c] += (float) dv;
+    }
 }

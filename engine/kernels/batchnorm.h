@@ -1,7 +1,9 @@
-/* batchnorm.h: batch normalization (ONNX BatchNormalization), forward.
+/* batchnorm.h: batch normalization (ONNX BatchNormalization), forward and
+ * backward.
  *
- * Shapes: in, out (N, C, S) where S is the product of the spatial dims
- * (1 for a (N, C) input); scale, bias, mean, var and the statistics (C).
+ * Shapes: in, out, dout, dinput (N, C, S) where S is the product of the
+ * spatial dims (1 for a (N, C) input); scale, bias, mean, var, the
+ * statistics and their gradients (C).
  */
 #pragma once
 
@@ -43,7 +45,84 @@ void graft_batchnorm_update_running (float *out,
                                      float momentum,
                                      int C);
 
-/* Backward (to come): graft_batchnorm_backward (dinput, dscale, dbias, dout,
- * in, scale, batch_mean, batch_var, epsilon, N, C, S) will sit here. */
+/* The batch statistics alone: per-channel mean and biased variance (the
+ * numbers graft_batchnorm_forward_training normalizes with; backward
+ * recomputes them with this). */
+void graft_batchnorm_batch_stats (float *batch_mean,
+                                  float *batch_var,
+                                  const float *in,
+                                  int N,
+                                  int C,
+                                  size_t S);
+
+/* ---- backward: all outputs ACCUMULATE (+=), NULL when not wanted ----
+ * With xhat = (in - mean) / sqrt(var + epsilon):
+ *   dscale += sum over N, S of dout * xhat
+ *   dbias  += sum over N, S of dout */
+
+/* Training mode, mean and var the batch statistics of in (as computed by
+ * graft_batchnorm_batch_stats): their dependence on in is part of the
+ * gradient, as in PyTorch:
+ *   dinput += scale / std * (dout - mean(dout) - xhat * mean(dout * xhat))
+ * with the means over N and S. */
+void graft_batchnorm_backward_training (float *dinput,
+                                        float *dscale,
+                                        float *dbias,
+                                        const float *dout,
+                                        const float *in,
+                                        const float *scale,
+                                        const float *batch_mean,
+                                        const float *batch_var,
+                                        float epsilon,
+                                        int N,
+                                        int C,
+                                        size_t S);
+
+/* Inference mode, mean and var fixed inputs:
+ *   dinput += dout * scale / std
+ *   dmean  += -sum (dout) * scale / std
+ *   dvar   += -sum (dout * (in - mean)) * scale / (2 std^3) */
+void graft_batchnorm_backward_inference (float *dinput,
+                                         float *dscale,
+                                         float *dbias,
+                                         float *dmean,
+                                         float *dvar,
+                                         const float *dout,
+                                         const float *in,
+                                         const float *scale,
+                                         const float *mean,
+                                         const float *var,
+                                         float epsilon,
+                                         int N,
+                                         int C,
+                                         size_t S);
+
+/* Plain double-precision versions of the two above, for the tests. */
+void graft_batchnorm_backward_training_reference (float *dinput,
+                                                  float *dscale,
+                                                  float *dbias,
+                                                  const float *dout,
+                                                  const float *in,
+                                                  const float *scale,
+                                                  const float *batch_mean,
+                                                  const float *batch_var,
+                                                  float epsilon,
+                                                  int N,
+                                                  int C,
+                                                  size_t S);
+void graft_batchnorm_backward_inference_reference (float *dinput,
+                                                   float *dscale,
+                                                   float *dbias,
+                                                   float *dmean,
+                                                   float *dvar,
+                                                   const float *dout,
+                                                   const float *in,
+                                                   const float *scale,
+                                                   const float *mean,
+                                                   const float *var,
+                                                   float epsilon,
+                                                   int N,
+                                                   int C,
+                                                   size_t S);
 
 G_END_DECLS

@@ -1,4 +1,4 @@
-/* conv.h: 2-D convolution (ONNX Conv), forward.
+/* conv.h: 2-D convolution (ONNX Conv), forward and backward.
  *
  * Shapes (row-major, NCHW):
  *   in     (N, C, H, W)
@@ -8,8 +8,14 @@
  * 1-D convolution is the H = 1, KH = 1 case.
  *
  * The geometry struct holds everything a kernel needs, so that the backward
- * kernels (dinput, dweight, dbias; not written yet) reuse the exact window
- * arithmetic of the forward ones.
+ * kernels (dinput, dweight, dbias) reuse the exact window arithmetic of the
+ * forward ones.
+ *
+ * Threads: with at least as many images as OpenMP threads, the sgemm paths
+ * give each OpenMP thread whole images and run OpenBLAS single-threaded
+ * (openblas_set_num_threads (1), left so while such batches keep coming,
+ * given back at the next smaller batch), so one thread pool owns the
+ * cores. Every result is the same from run to run.
  */
 #pragma once
 
@@ -89,10 +95,12 @@ void graft_conv2d_forward_reference (float *out,
 size_t graft_conv2d_forward_scratch_floats (const GraftConvGeometry *g);
 
 /* Fast convolution. Picks one of:
- *  - pointwise (1x1, stride 1, no padding): one sgemm per image and group;
+ *  - pointwise (1x1, stride 1, no padding): sgemm straight on the input;
  *  - depthwise (group == C, OC a multiple of C): a direct loop over padded
  *    planes, parallel over images x channels;
- *  - anything else: im2col into scratch + one sgemm per image and group.
+ *  - anything else: im2col into scratch + sgemm.
+ * The sgemm paths run one sgemm per group and image, or per group and run
+ * of images packed side by side when planes are small (7x7, 14x14).
  * scratch holds graft_conv2d_forward_scratch_floats (g) floats. */
 void graft_conv2d_forward (float *out,
                            const float *in,
@@ -101,14 +109,53 @@ void graft_conv2d_forward (float *out,
                            const GraftConvGeometry *g,
                            float *scratch);
 
-/* The im2col layout used by the general path, exposed for backward:
- * col (C/group * KH * KW, OH * OW) for one image and one group, where
- * in_group points at (C/group, H, W). Out-of-input taps are zero. */
+/* The im2col layout used by the general path: col (C/group * KH * KW,
+ * OH * OW) for one image and one group, where in_group points at (C/group,
+ * H, W). Out-of-input taps are zero. */
 void graft_conv2d_im2col (float *col,
                           const float *in_group,
                           const GraftConvGeometry *g);
 
-/* Backward (to come): graft_conv2d_backward (dinput, dweight, dbias, dout,
- * in, weight, g, scratch) will sit here, with col2im beside im2col. */
+/* Its adjoint: dinput_group (C/group, H, W) += col scattered back to the
+ * input positions it was read from (padding taps dropped). */
+void graft_conv2d_col2im (float *dinput_group,
+                          const float *col,
+                          const GraftConvGeometry *g);
+
+/* ---- backward ----
+ * All three ACCUMULATE (+=); pass NULL for a gradient not wanted:
+ *   dinput  (N, C, H, W)          += conv_transpose (dout, weight)
+ *   dweight (OC, C/group, KH, KW) += sum over images of dout x im2col (in)
+ *   dbias   (OC)                  += sum over N, OH, OW of dout
+ * dout is (N, OC, OH, OW). */
+
+/* Plain loops accumulating in double: slow, obviously right. */
+void graft_conv2d_backward_reference (float *dinput,
+                                      float *dweight,
+                                      float *dbias,
+                                      const float *dout,
+                                      const float *in,
+                                      const float *weight,
+                                      const GraftConvGeometry *g);
+
+/* Floats of scratch memory graft_conv2d_backward() needs for g. */
+size_t graft_conv2d_backward_scratch_floats (const GraftConvGeometry *g);
+
+/* Fast backward:
+ *  - sgemm paths: dX via W^T x dY then col2im (pointwise: straight into
+ *    dinput), dW via dY x im2col(X)^T; images split over OpenMP threads,
+ *    each thread's dW summed in thread order at the end;
+ *  - depthwise: direct loops, parallel over channels (a thread owns whole
+ *    channels, so dW sums images in order), with 3x3 stride 1 and 2 fast
+ *    paths.
+ * scratch holds graft_conv2d_backward_scratch_floats (g) floats. */
+void graft_conv2d_backward (float *dinput,
+                            float *dweight,
+                            float *dbias,
+                            const float *dout,
+                            const float *in,
+                            const float *weight,
+                            const GraftConvGeometry *g,
+                            float *scratch);
 
 G_END_DECLS

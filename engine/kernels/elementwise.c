@@ -126,7 +126,10 @@ graft_exp_forward (float *out, const float *inp, int64_t n)
 /* ---- activation backward ---- */
 
 void
-graft_relu_backward (float *dinp, const float *dout, const float *inp, int64_t n)
+graft_relu_backward (float *dinp,
+                     const float *dout,
+                     const float *inp,
+                     int64_t n)
 {
   // dinp (n), dout (n), inp (n)
 #pragma omp parallel for simd if (n > PARALLEL_MIN)
@@ -136,24 +139,37 @@ graft_relu_backward (float *dinp, const float *dout, const float *inp, int64_t n
 
 void
 graft_clip_backward (float *dinp,
+                     float *dmin,
+                     float *dmax,
                      const float *dout,
                      const float *inp,
                      int64_t n,
                      float min,
                      float max)
 {
-  // dinp (n), dout (n), inp (n)
+  // dinp (n), dmin (1), dmax (1), dout (n), inp (n)
+  double below = 0.0, above = 0.0;
+
+  if (dinp)
 #pragma omp parallel for simd if (n > PARALLEL_MIN)
+    for (int64_t i = 0; i < n; i++)
+      dinp[i] += inp[i] > min && inp[i] < max ? dout[i] : 0.0f;
+  if (dmin == NULL && dmax == NULL)
+    return;
   for (int64_t i = 0; i < n; i++)
-    dinp[i] += inp[i] > min && inp[i] < max ? dout[i] : 0.0f;
+    {
+      below += inp[i] < min ? dout[i] : 0.0f;
+      above += inp[i] > max ? dout[i] : 0.0f;
+    }
+  if (dmin)
+    *dmin += (float) below;
+  if (dmax)
+    *dmax += (float) above;
 }
 
 void
-graft_leaky_relu_backward (float *dinp,
-                           const float *dout,
-                           const float *inp,
-                           int64_t n,
-                           float alpha)
+graft_leaky_relu_backward (
+    float *dinp, const float *dout, const float *inp, int64_t n, float alpha)
 {
   // dinp (n), dout (n), inp (n)
   for (int64_t i = 0; i < n; i++)

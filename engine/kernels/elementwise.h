@@ -51,17 +51,18 @@ void graft_relu_backward (float *dinp,
                           const float *dout,
                           const float *inp,
                           int64_t n);
+/* dmin, dmax (one value each, may be NULL) += the gradient reaching the
+ * bounds: dout summed where inp < min, where inp > max. */
 void graft_clip_backward (float *dinp,
+                          float *dmin,
+                          float *dmax,
                           const float *dout,
                           const float *inp,
                           int64_t n,
                           float min,
                           float max);
-void graft_leaky_relu_backward (float *dinp,
-                                const float *dout,
-                                const float *inp,
-                                int64_t n,
-                                float alpha);
+void graft_leaky_relu_backward (
+    float *dinp, const float *dout, const float *inp, int64_t n, float alpha);
 /* f' = y (1 - y) from the forward's out. */
 void graft_sigmoid_backward (float *dinp,
                              const float *dout,

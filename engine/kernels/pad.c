@@ -1,4 +1,4 @@
-/* pad.c: n-dimensional padding and cropping. */
+/* pad.c: n-dimensional padding and cropping, forward and backward. */
 #include "kernels/pad.h"
 
 #include <string.h>
@@ -112,4 +112,80 @@ graft_pad_forward (void *out,
             memcpy (dst + o * elem_size, src + i * elem_size, elem_size);
         }
     }
+}
+
+/* Walks the output rows as graft_pad_forward does, sending each element
+ * back to its source. */
+void
+graft_pad_backward (float *dinput,
+                    double *dfill,
+                    const float *dout,
+                    GraftPadMode mode,
+                    int ndim,
+                    const int64_t *in_dims,
+                    const int64_t *pads_begin,
+                    const int64_t *out_dims)
+{
+  g_return_if_fail (ndim >= 1 && ndim <= 16);
+
+  int last = ndim - 1;
+  int64_t rows = 1, in_strides[16];
+  int64_t in_len = in_dims[last], out_len = out_dims[last];
+  int64_t pad = pads_begin[last];
+  double fill_sum = 0.0;
+  for (int d = 0; d < last; d++)
+    rows *= out_dims[d];
+  in_strides[last] = 1;
+  for (int d = last - 1; d >= 0; d--)
+    in_strides[d] = in_strides[d + 1] * in_dims[d + 1];
+  if (out_len == 0 || rows == 0)
+    return;
+
+  int64_t copy_first = CLAMP (pad, 0, out_len);
+  int64_t copy_end = CLAMP (pad + in_len, copy_first, out_len);
+
+  for (int64_t row = 0; row < rows; row++)
+    {
+      const float *dy = dout + row * out_len;
+      int64_t rem = row, src_row = 0;
+      gboolean outside = FALSE;
+      for (int d = last - 1; d >= 0; d--)
+        {
+          int64_t o = rem % out_dims[d];
+          rem /= out_dims[d];
+          int64_t i = source_index (o, pads_begin[d], in_dims[d], mode);
+          if (i < 0)
+            outside = TRUE;
+          else
+            src_row += i * in_strides[d];
+        }
+      if (outside)
+        {
+          for (int64_t o = 0; o < out_len; o++)
+            fill_sum += dy[o];
+          continue;
+        }
+      float *dx = dinput ? dinput + src_row : NULL;
+      for (int64_t o = 0; o < out_len; o++)
+        {
+          if (o == copy_first && copy_end > copy_first && dx)
+            {
+              /* the contiguous middle */
+              float *d = dx + (copy_first - pad);
+              const float *s = dy + copy_first;
+              int64_t n = copy_end - copy_first;
+              for (int64_t k = 0; k < n; k++)
+                d[k] += s[k];
+              o = copy_end - 1;
+              continue;
+            }
+          int64_t i = source_index (o, pad, in_len, mode);
+          if (i < 0)
+            fill_sum += dy[o];
+          else if (dx)
+            dx[i] += dy[o];
+        }
+    }
+  if (dfill)
+    *dfill += fill_sum;
 }

@@ -32,7 +32,18 @@ void graft_pad_forward (void *out,
                         const int64_t *pads_begin,
                         const int64_t *out_dims);
 
-/* Backward (to come): graft_pad_backward (dinput, dout, ...) sums the
- * gradient of the copied positions back into the input. */
+/* The gradient of graft_pad_forward on floats: dinput (in_dims) += every
+ * dout (out_dims) element at the input element it was copied from (edge
+ * and reflect copy some several times; cropped elements get nothing).
+ * *dfill += the sum of dout over the filled elements (CONSTANT mode) when
+ * dfill is not NULL; dinput may be NULL. */
+void graft_pad_backward (float *dinput,
+                         double *dfill,
+                         const float *dout,
+                         GraftPadMode mode,
+                         int ndim,
+                         const int64_t *in_dims,
+                         const int64_t *pads_begin,
+                         const int64_t *out_dims);
 
 G_END_DECLS

@@ -1,5 +1,5 @@
 /* pool.h: 2-D pooling (ONNX MaxPool, AveragePool, GlobalAveragePool,
- * GlobalMaxPool), forward.
+ * GlobalMaxPool), forward and backward.
  *
  * Shapes (NCHW): in (N, C, H, W), out (N, C, OH, OW). 1-D pooling is the
  * H = 1, KH = 1 case. The window arithmetic is the one of conv.h
@@ -53,7 +53,35 @@ void graft_global_avgpool_forward (
 void graft_global_maxpool_forward (
     float *out, const float *in, int N, int C, size_t S);
 
-/* Backward (to come): graft_maxpool2d_backward (dinput, dout, in, g) and
- * graft_avgpool2d_backward (dinput, dout, g) will sit here. */
+/* ---- backward: dinput (N, C, H, W) ACCUMULATES (+=) ----
+ * dout is (N, C, OH, OW). */
+
+/* Each window's gradient goes to its largest tap, the first one in
+ * row-major window order on ties (as PyTorch); a window with no tap
+ * inside the input passes nothing. */
+void graft_maxpool2d_backward (float *dinput,
+                               const float *dout,
+                               const float *in,
+                               const GraftPoolGeometry *g);
+
+/* Each window's gradient / count goes to every tap inside the input. */
+void graft_avgpool2d_backward (float *dinput,
+                               const float *dout,
+                               const GraftPoolGeometry *g);
+
+/* Plain per-tap versions of the two above, for the tests. */
+void graft_maxpool2d_backward_reference (float *dinput,
+                                         const float *dout,
+                                         const float *in,
+                                         const GraftPoolGeometry *g);
+void graft_avgpool2d_backward_reference (float *dinput,
+                                         const float *dout,
+                                         const GraftPoolGeometry *g);
+
+/* Global pools: dinput (N, C, S), dout (N, C). Max: the first largest. */
+void graft_global_avgpool_backward (
+    float *dinput, const float *dout, int N, int C, size_t S);
+void graft_global_maxpool_backward (
+    float *dinput, const float *dout, const float *in, int N, int C, size_t S);
 
 G_END_DECLS

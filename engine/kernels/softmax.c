@@ -128,3 +128,85 @@ graft_softmax_forward_ref (float *out,
                           : (float) (exp ((double) x[i * inner] - max) / sum);
       }
 }
+
+/* The softmax backward over the rows of an (n, stride) block for `width`
+ * columns, as softmax_columns walks them; width 1 with stride 1 is one
+ * contiguous row. */
+static void
+softmax_backward_columns (float *dinp,
+                          const float *dout,
+                          const float *out,
+                          int64_t n,
+                          int64_t stride,
+                          int64_t width,
+                          gboolean log_softmax)
+{
+  // dinp, dout, out (n, stride); columns [0, width), width <= CHUNK
+  double dot[COLUMN_CHUNK];
+
+  for (int64_t j = 0; j < width; j++)
+    dot[j] = 0.0;
+  /* softmax: sum dout * y; log-softmax: sum dout */
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < width; j++)
+      dot[j] += log_softmax ? dout[i * stride + j]
+                            : dout[i * stride + j] * out[i * stride + j];
+  for (int64_t i = 0; i < n; i++)
+    for (int64_t j = 0; j < width; j++)
+      {
+        int64_t e = i * stride + j;
+        float s = (float) dot[j];
+        if (log_softmax)
+          dinp[e] += dout[e] - expf (out[e]) * s;
+        else
+          dinp[e] += out[e] * (dout[e] - s);
+      }
+}
+
+void
+graft_softmax_backward (float *dinp,
+                        const float *dout,
+                        const float *out,
+                        int64_t outer,
+                        int64_t n,
+                        int64_t inner,
+                        gboolean log_softmax)
+{
+  // dinp (outer, n, inner), dout (outer, n, inner), out (outer, n, inner)
+  if (n == 0 || inner == 0)
+    return;
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < inner; j += COLUMN_CHUNK)
+      {
+        int64_t off = o * n * inner + j;
+        softmax_backward_columns (dinp + off, dout + off, out + off, n, inner,
+                                  MIN (COLUMN_CHUNK, inner - j), log_softmax);
+      }
+}
+
+void
+graft_softmax_backward_ref (float *dinp,
+                            const float *dout,
+                            const float *out,
+                            int64_t outer,
+                            int64_t n,
+                            int64_t inner,
+                            gboolean log_softmax)
+{
+  for (int64_t o = 0; o < outer; o++)
+    for (int64_t j = 0; j < inner; j++)
+      {
+        int64_t base = o * n * inner + j;
+        double sum = 0.0;
+        for (int64_t i = 0; i < n; i++)
+          sum += log_softmax
+                     ? (double) dout[base + i * inner]
+                     : (double) dout[base + i * inner] * out[base + i * inner];
+        for (int64_t i = 0; i < n; i++)
+          {
+            double g = dout[base + i * inner], y = out[base + i * inner];
+            dinp[base + i * inner] +=
+                (float) (log_softmax ? g - exp (y) * sum : y * (g - sum));
+          }
+      }
+}

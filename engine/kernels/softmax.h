@@ -29,4 +29,23 @@ void graft_softmax_forward_ref (float *out,
                                 int64_t inner,
                                 gboolean log_softmax);
 
+/* Accumulates dinp (outer, n, inner) from dout and the forward's out:
+ * softmax:      dinp += y * (dout - sum_n dout * y)
+ * log-softmax:  dinp += dout - exp(y) * sum_n dout */
+void graft_softmax_backward (float *dinp,
+                             const float *dout,
+                             const float *out,
+                             int64_t outer,
+                             int64_t n,
+                             int64_t inner,
+                             gboolean log_softmax);
+/* The same formulas in double, one strided row at a time. */
+void graft_softmax_backward_ref (float *dinp,
+                                 const float *dout,
+                                 const float *out,
+                                 int64_t outer,
+                                 int64_t n,
+                                 int64_t inner,
+                                 gboolean log_softmax);
+
 G_END_DECLS

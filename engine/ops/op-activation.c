@@ -257,9 +257,88 @@ clip_forward (const GraftNode *node,
     }
 }
 
+/* ---- backward ----
+ * Gradients are float32: the trainer trains float graphs only. Each
+ * accumulates into din[0] when the input needs a gradient. */
+
+static gboolean
+unary_wants_grad (const GraftTensor *const *in,
+                  const GraftTensor *const *dout,
+                  GraftTensor *const *din)
+{
+  g_return_val_if_fail (in[0]->dtype == GRAFT_DTYPE_FLOAT, FALSE);
+  return dout[0] != NULL && din[0] != NULL;
+}
+
+/* Activations whose derivative comes from the input. */
+#define DEFINE_BACKWARD_FROM_INPUT(NAME, KERNEL, ...)                          \
+  static void NAME (                                                           \
+      const GraftNode *node, gboolean train, const GraftTensor *const *in,     \
+      const GraftTensor *const *out, const GraftTensor *const *dout,           \
+      GraftTensor *const *din, GraftWorkspace *ws)                             \
+  {                                                                            \
+    const ActivationParams *p G_GNUC_UNUSED = node->params;                    \
+    if (unary_wants_grad (in, dout, din))                                      \
+      KERNEL (din[0]->data, dout[0]->data, in[0]->data,                        \
+              graft_tensor_numel (in[0]), ##__VA_ARGS__);                      \
+  }
+
+/* Activations whose derivative comes from the output. */
+#define DEFINE_BACKWARD_FROM_OUTPUT(NAME, KERNEL)                              \
+  static void NAME (                                                           \
+      const GraftNode *node, gboolean train, const GraftTensor *const *in,     \
+      const GraftTensor *const *out, const GraftTensor *const *dout,           \
+      GraftTensor *const *din, GraftWorkspace *ws)                             \
+  {                                                                            \
+    if (unary_wants_grad (in, dout, din))                                      \
+      KERNEL (din[0]->data, dout[0]->data, out[0]->data,                       \
+              graft_tensor_numel (in[0]));                                     \
+  }
+
+DEFINE_BACKWARD_FROM_INPUT (relu_backward, graft_relu_backward)
+DEFINE_BACKWARD_FROM_INPUT (hard_swish_backward, graft_hard_swish_backward)
+DEFINE_BACKWARD_FROM_INPUT (leaky_relu_backward,
+                            graft_leaky_relu_backward,
+                            p->alpha)
+DEFINE_BACKWARD_FROM_INPUT (hard_sigmoid_backward,
+                            graft_hard_sigmoid_backward,
+                            p->alpha,
+                            p->beta)
+DEFINE_BACKWARD_FROM_OUTPUT (sigmoid_backward, graft_sigmoid_backward)
+DEFINE_BACKWARD_FROM_OUTPUT (tanh_backward, graft_tanh_backward)
+DEFINE_BACKWARD_FROM_OUTPUT (exp_backward, graft_exp_backward)
+
+/* The bounds may be computed inputs too, so they get their gradients. */
+static void
+clip_backward (const GraftNode *node,
+               gboolean train,
+               const GraftTensor *const *in,
+               const GraftTensor *const *out,
+               const GraftTensor *const *dout,
+               GraftTensor *const *din,
+               GraftWorkspace *ws)
+{
+  const ActivationParams *p = node->params;
+  float min = p->min, max = p->max;
+  float *dbound[3] = { NULL, NULL, NULL };
+
+  g_return_if_fail (in[0]->dtype == GRAFT_DTYPE_FLOAT);
+  if (dout[0] == NULL)
+    return;
+  if (!p->bounds_from_attrs)
+    {
+      min = CLIP_BOUND (float, 1, -INFINITY);
+      max = CLIP_BOUND (float, 2, INFINITY);
+    }
+  for (int i = 0; i < node->n_inputs && i < 3; i++)
+    dbound[i] = in[i] && din[i] ? din[i]->data : NULL;
+  graft_clip_backward (dbound[0], dbound[1], dbound[2], dout[0]->data,
+                       in[0]->data, graft_tensor_numel (in[0]), min, max);
+}
+
 /* ---- definitions ---- */
 
-#define UNARY_DEF(NAME, OP, PREPARE, FORWARD)                                  \
+#define UNARY_DEF(NAME, OP, PREPARE, FORWARD, BACKWARD)                        \
   const GraftOpDef NAME = {                                                    \
     .op_type = OP,                                                             \
     .min_inputs = 1,                                                           \
@@ -269,25 +348,33 @@ clip_forward (const GraftNode *node,
     .prepare = PREPARE,                                                        \
     .infer = infer_float_unary,                                                \
     .forward = FORWARD,                                                        \
+    .backward = BACKWARD,                                                      \
   }
 
 extern const GraftOpDef graft_op_relu, graft_op_sigmoid, graft_op_tanh,
     graft_op_exp, graft_op_hard_swish, graft_op_leaky_relu,
     graft_op_hard_sigmoid, graft_op_clip;
 
-UNARY_DEF (graft_op_relu, "Relu", NULL, relu_forward);
-UNARY_DEF (graft_op_sigmoid, "Sigmoid", NULL, sigmoid_forward);
-UNARY_DEF (graft_op_tanh, "Tanh", NULL, tanh_forward);
-UNARY_DEF (graft_op_exp, "Exp", NULL, exp_forward);
-UNARY_DEF (graft_op_hard_swish, "HardSwish", NULL, hard_swish_forward);
+UNARY_DEF (graft_op_relu, "Relu", NULL, relu_forward, relu_backward);
+UNARY_DEF (
+    graft_op_sigmoid, "Sigmoid", NULL, sigmoid_forward, sigmoid_backward);
+UNARY_DEF (graft_op_tanh, "Tanh", NULL, tanh_forward, tanh_backward);
+UNARY_DEF (graft_op_exp, "Exp", NULL, exp_forward, exp_backward);
+UNARY_DEF (graft_op_hard_swish,
+           "HardSwish",
+           NULL,
+           hard_swish_forward,
+           hard_swish_backward);
 UNARY_DEF (graft_op_leaky_relu,
            "LeakyRelu",
            leaky_relu_prepare,
-           leaky_relu_forward);
+           leaky_relu_forward,
+           leaky_relu_backward);
 UNARY_DEF (graft_op_hard_sigmoid,
            "HardSigmoid",
            hard_sigmoid_prepare,
-           hard_sigmoid_forward);
+           hard_sigmoid_forward,
+           hard_sigmoid_backward);
 
 const GraftOpDef graft_op_clip = {
   .op_type = "Clip",
@@ -298,4 +385,5 @@ const GraftOpDef graft_op_clip = {
   .prepare = clip_prepare,
   .infer = clip_infer,
   .forward = clip_forward,
+  .backward = clip_backward,
 };

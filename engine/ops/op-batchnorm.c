@@ -1,8 +1,10 @@
 /* op-batchnorm.c: ONNX BatchNormalization, inference and (opset 14+)
- * training mode. */
+ * training mode; the trainer's training mode (PyTorch's) and backward. */
 #include "graft-error.h"
 #include "kernels/batchnorm.h"
 #include "ops/ops.h"
+
+#include <string.h>
 
 typedef struct
 {
@@ -170,6 +172,91 @@ batchnorm_forward (const GraftNode *node,
                                     p->momentum, C);
 }
 
+static void
+batchnorm_dims (const GraftTensor *x, int *N, int *C, size_t *S)
+{
+  *N = (int) x->shape.dims[0];
+  *C = (int) x->shape.dims[1];
+  *S = 1;
+  for (int i = 2; i < x->shape.ndim; i++)
+    *S *= (size_t) x->shape.dims[i];
+}
+
+/* torch.nn.BatchNorm2d in train mode: normalize with the biased batch
+ * variance; running_mean (in[3]) and running_var (in[4]) move in place
+ * towards the batch mean and the UNBIASED batch variance, by 1 - momentum
+ * (ONNX's momentum is the old value's weight, PyTorch's the new one's).
+ * A channel of a single value keeps its biased variance (0) where
+ * PyTorch would refuse the batch. The running-stat outputs, when the node
+ * has them, receive the updated values. */
+static void
+batchnorm_forward_train (const GraftNode *node,
+                         GraftTensor *const *in,
+                         GraftTensor *const *out,
+                         GraftWorkspace *ws)
+{
+  const BatchNormParams *p = node->params;
+  int N, C;
+  size_t S;
+  batchnorm_dims (in[0], &N, &C, &S);
+
+  float *batch_mean = graft_workspace_floats (ws, 2 * (size_t) C + 1);
+  float *batch_var = batch_mean + C;
+  graft_batchnorm_forward_training (out[0]->data, batch_mean, batch_var,
+                                    in[0]->data, in[1]->data, in[2]->data,
+                                    p->epsilon, N, C, S);
+  double count = (double) N * S;
+  if (count > 1)
+    for (int c = 0; c < C; c++)
+      batch_var[c] = (float) (batch_var[c] * (count / (count - 1)));
+  graft_batchnorm_update_running (in[3]->data, in[3]->data, batch_mean,
+                                  p->momentum, C);
+  graft_batchnorm_update_running (in[4]->data, in[4]->data, batch_var,
+                                  p->momentum, C);
+  for (int i = 1; i < node->n_outputs && i < 3; i++)
+    if (out[i] != NULL)
+      memcpy (out[i]->data, in[2 + i]->data, sizeof (float) * C);
+}
+
+/* Gradients of Y only (the running-stat outputs are not differentiated).
+ * Batch statistics (train, or an ONNX training_mode node): X, scale and B
+ * get PyTorch's full gradient, mean and var none (Y does not depend on
+ * them); the statistics are recomputed from X, which keeps the op
+ * stateless. Inference: the per-channel affine map's gradient, mean and
+ * var included. */
+static void
+batchnorm_backward (const GraftNode *node,
+                    gboolean train,
+                    const GraftTensor *const *in,
+                    const GraftTensor *const *out,
+                    const GraftTensor *const *dout,
+                    GraftTensor *const *din,
+                    GraftWorkspace *ws)
+{
+  const BatchNormParams *p = node->params;
+  int N, C;
+  size_t S;
+  batchnorm_dims (in[0], &N, &C, &S);
+  float *dx = din[0] ? din[0]->data : NULL;
+  float *dscale = din[1] ? din[1]->data : NULL;
+  float *dbias = din[2] ? din[2]->data : NULL;
+
+  if (train || p->training)
+    {
+      float *batch_mean = graft_workspace_floats (ws, 2 * (size_t) C + 1);
+      float *batch_var = batch_mean + C;
+      graft_batchnorm_batch_stats (batch_mean, batch_var, in[0]->data, N, C, S);
+      graft_batchnorm_backward_training (dx, dscale, dbias, dout[0]->data,
+                                         in[0]->data, in[1]->data, batch_mean,
+                                         batch_var, p->epsilon, N, C, S);
+      return;
+    }
+  graft_batchnorm_backward_inference (
+      dx, dscale, dbias, din[3] ? din[3]->data : NULL,
+      din[4] ? din[4]->data : NULL, dout[0]->data, in[0]->data, in[1]->data,
+      in[3]->data, in[4]->data, p->epsilon, N, C, S);
+}
+
 extern const GraftOpDef graft_op_batch_normalization;
 const GraftOpDef graft_op_batch_normalization = {
   .op_type = "BatchNormalization",
@@ -180,4 +267,6 @@ const GraftOpDef graft_op_batch_normalization = {
   .prepare = batchnorm_prepare,
   .infer = batchnorm_infer,
   .forward = batchnorm_forward,
+  .forward_train = batchnorm_forward_train,
+  .backward = batchnorm_backward,
 };

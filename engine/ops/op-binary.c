@@ -153,6 +153,29 @@ binary_forward (const GraftNode *node,
     }
 }
 
+/* Gradients are float32: integer arithmetic only computes shapes. */
+static void
+binary_backward (const GraftNode *node,
+                 gboolean train,
+                 const GraftTensor *const *in,
+                 const GraftTensor *const *out,
+                 const GraftTensor *const *dout,
+                 GraftTensor *const *din,
+                 GraftWorkspace *ws)
+{
+  const BinaryParams *p = node->params;
+  GraftShape b_shape;
+
+  if (dout[0] == NULL || (din[0] == NULL && din[1] == NULL))
+    return;
+  g_return_if_fail (in[0]->dtype == GRAFT_DTYPE_FLOAT);
+  if (!effective_b_shape (p, &in[0]->shape, &in[1]->shape, &b_shape, NULL))
+    return;
+  graft_binary_backward (
+      din[0] ? din[0]->data : NULL, din[1] ? din[1]->data : NULL, dout[0]->data,
+      in[0]->data, in[1]->data, &out[0]->shape, &in[0]->shape, &b_shape, p->op);
+}
+
 #define BINARY_DEF(NAME, OP, PREPARE)                                          \
   const GraftOpDef NAME = {                                                    \
     .op_type = OP,                                                             \
@@ -163,6 +186,7 @@ binary_forward (const GraftNode *node,
     .prepare = PREPARE,                                                        \
     .infer = binary_infer,                                                     \
     .forward = binary_forward,                                                 \
+    .backward = binary_backward,                                               \
   }
 
 extern const GraftOpDef graft_op_add, graft_op_sub, graft_op_mul, graft_op_div;

@@ -198,6 +198,31 @@ conv_forward (const GraftNode *node,
                         bias ? bias->data : NULL, &g, scratch);
 }
 
+/* din[0] (X), din[1] (W), din[2] (B) accumulate; any may be NULL. */
+static void
+conv_backward (const GraftNode *node,
+               gboolean train,
+               const GraftTensor *const *in,
+               const GraftTensor *const *out,
+               const GraftTensor *const *dout,
+               GraftTensor *const *din,
+               GraftWorkspace *ws)
+{
+  const ConvParams *p = node->params;
+  GraftConvGeometry g;
+
+  if (!conv_geometry (p, &in[0]->shape, &in[1]->shape, &g, NULL))
+    g_return_if_reached (); /* infer() accepted these shapes */
+
+  float *dx = din[0] ? din[0]->data : NULL;
+  float *dw = din[1] ? din[1]->data : NULL;
+  float *db = node->n_inputs > 2 && in[2] && din[2] ? din[2]->data : NULL;
+  size_t n_scratch = graft_conv2d_backward_scratch_floats (&g);
+  float *scratch = n_scratch ? graft_workspace_floats (ws, n_scratch) : NULL;
+  graft_conv2d_backward (dx, dw, db, dout[0]->data, in[0]->data, in[1]->data,
+                         &g, scratch);
+}
+
 extern const GraftOpDef graft_op_conv;
 const GraftOpDef graft_op_conv = {
   .op_type = "Conv",
@@ -208,4 +233,5 @@ const GraftOpDef graft_op_conv = {
   .prepare = conv_prepare,
   .infer = conv_infer,
   .forward = conv_forward,
+  .backward = conv_backward,
 };

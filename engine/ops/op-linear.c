@@ -144,6 +144,36 @@ gemm_forward (const GraftNode *node,
                       p->trans_a, p->trans_b, p->alpha, p->beta);
 }
 
+static void
+gemm_backward (const GraftNode *node,
+               gboolean train,
+               const GraftTensor *const *in,
+               const GraftTensor *const *out,
+               const GraftTensor *const *dout,
+               GraftTensor *const *din,
+               GraftWorkspace *ws)
+{
+  const GemmParams *p = node->params;
+  const GraftTensor *c = node->n_inputs > 2 ? in[2] : NULL;
+  GraftTensor *dc = c ? din[2] : NULL;
+  int64_t M = out[0]->shape.dims[0], N = out[0]->shape.dims[1];
+  int64_t K = in[0]->shape.dims[p->trans_a ? 0 : 1];
+  int64_t c_strides[2] = { 0, 0 };
+
+  if (dout[0] == NULL)
+    return;
+  if (c)
+    {
+      GraftShape cs = gemm_c_shape (&c->shape);
+      graft_broadcast_strides (c_strides, &cs, &out[0]->shape);
+    }
+  graft_gemm_backward (din[0] ? din[0]->data : NULL,
+                       din[1] ? din[1]->data : NULL, dc ? dc->data : NULL,
+                       dout[0]->data, in[0]->data, in[1]->data, c_strides[0],
+                       c_strides[1], M, N, K, p->trans_a, p->trans_b, p->alpha,
+                       p->beta);
+}
+
 /* ---- MatMul (numpy matmul semantics) ---- */
 
 typedef struct
@@ -243,6 +273,28 @@ matmul_forward (const GraftNode *node,
                         l.batch.dims, l.a_strides, l.b_strides, l.M, l.K, l.N);
 }
 
+static void
+matmul_backward (const GraftNode *node,
+                 gboolean train,
+                 const GraftTensor *const *in,
+                 const GraftTensor *const *out,
+                 const GraftTensor *const *dout,
+                 GraftTensor *const *din,
+                 GraftWorkspace *ws)
+{
+  MatMulLayout l;
+  GraftShape out_shape;
+
+  if (dout[0] == NULL || (din[0] == NULL && din[1] == NULL))
+    return;
+  if (!matmul_layout (&in[0]->shape, &in[1]->shape, &l, &out_shape, NULL))
+    return;
+  graft_matmul_backward (din[0] ? din[0]->data : NULL,
+                         din[1] ? din[1]->data : NULL, dout[0]->data,
+                         in[0]->data, in[1]->data, l.batch.ndim, l.batch.dims,
+                         l.a_strides, l.b_strides, l.M, l.K, l.N);
+}
+
 extern const GraftOpDef graft_op_gemm, graft_op_matmul;
 
 const GraftOpDef graft_op_gemm = {
@@ -254,6 +306,7 @@ const GraftOpDef graft_op_gemm = {
   .prepare = gemm_prepare,
   .infer = gemm_infer,
   .forward = gemm_forward,
+  .backward = gemm_backward,
 };
 
 const GraftOpDef graft_op_matmul = {
@@ -264,4 +317,5 @@ const GraftOpDef graft_op_matmul = {
   .max_outputs = 1,
   .infer = matmul_infer,
   .forward = matmul_forward,
+  .backward = matmul_backward,
 };

@@ -323,6 +323,46 @@ pad_forward (const GraftNode *node,
                      x->shape.ndim, x->shape.dims, begin, out[0]->shape.dims);
 }
 
+/* Float data: din[0] gets the copied positions' gradient, and a float
+ * constant_value input (din[2]) the filled positions' sum. */
+static void
+pad_backward (const GraftNode *node,
+              gboolean train,
+              const GraftTensor *const *in,
+              const GraftTensor *const *out,
+              const GraftTensor *const *dout,
+              GraftTensor *const *din,
+              GraftWorkspace *ws)
+{
+  const PadParams *p = node->params;
+  const GraftTensor *x = in[0];
+  int64_t begin[GRAFT_MAX_DIMS], end[GRAFT_MAX_DIMS];
+  float *dvalue = NULL;
+
+  g_return_if_fail (x->dtype == GRAFT_DTYPE_FLOAT);
+  if (p->from_inputs && p->mode == GRAFT_PAD_CONSTANT && node->n_inputs > 2 &&
+      in[2] != NULL && din[2] != NULL && graft_tensor_numel (din[2]) >= 1)
+    dvalue = din[2]->data;
+  if (din[0] == NULL && dvalue == NULL)
+    return;
+  if (!pad_amounts (p, x->shape.ndim, p->from_inputs ? in[1] : NULL,
+                    node->n_inputs > 3 ? in[3] : NULL, begin, end, NULL))
+    g_return_if_reached (); /* infer() accepted these pads */
+
+  if (x->shape.ndim == 0)
+    {
+      if (din[0])
+        ((float *) din[0]->data)[0] += ((const float *) dout[0]->data)[0];
+      return;
+    }
+  double dfill = 0.0;
+  graft_pad_backward (din[0] ? din[0]->data : NULL, dvalue ? &dfill : NULL,
+                      dout[0]->data, p->mode, x->shape.ndim, x->shape.dims,
+                      begin, out[0]->shape.dims);
+  if (dvalue)
+    dvalue[0] += (float) dfill;
+}
+
 extern const GraftOpDef graft_op_pad;
 const GraftOpDef graft_op_pad = {
   .op_type = "Pad",
@@ -333,4 +373,5 @@ const GraftOpDef graft_op_pad = {
   .prepare = pad_prepare,
   .infer = pad_infer,
   .forward = pad_forward,
+  .backward = pad_backward,
 };

@@ -197,6 +197,30 @@ pool_forward (const GraftNode *node,
     from_float (out[0], y, ny);
 }
 
+/* Float inputs only: integer MaxPool has no gradient. */
+static void
+pool_backward (const GraftNode *node,
+               gboolean train,
+               const GraftTensor *const *in,
+               const GraftTensor *const *out,
+               const GraftTensor *const *dout,
+               GraftTensor *const *din,
+               GraftWorkspace *ws)
+{
+  const PoolParams *p = node->params;
+  GraftPoolGeometry g;
+
+  if (din[0] == NULL)
+    return;
+  g_return_if_fail (in[0]->dtype == GRAFT_DTYPE_FLOAT);
+  if (!pool_geometry (p, &in[0]->shape, &g, NULL))
+    g_return_if_reached (); /* infer() accepted this shape */
+  if (p->is_max)
+    graft_maxpool2d_backward (din[0]->data, dout[0]->data, in[0]->data, &g);
+  else
+    graft_avgpool2d_backward (din[0]->data, dout[0]->data, &g);
+}
+
 /* ---- global pools ---- */
 
 static gboolean
@@ -275,6 +299,51 @@ global_maxpool_forward (const GraftNode *node,
   global_pool_forward (in[0], out[0], TRUE);
 }
 
+static void
+global_pool_backward (const GraftNode *node,
+                      const GraftTensor *const *in,
+                      const GraftTensor *const *dout,
+                      GraftTensor *const *din,
+                      gboolean is_max)
+{
+  const GraftTensor *x = in[0];
+  if (din[0] == NULL)
+    return;
+  int N = (int) x->shape.dims[0], C = (int) x->shape.dims[1];
+  size_t S = 1;
+  for (int i = 2; i < x->shape.ndim; i++)
+    S *= (size_t) x->shape.dims[i];
+  if (is_max)
+    graft_global_maxpool_backward (din[0]->data, dout[0]->data, x->data, N, C,
+                                   S);
+  else
+    graft_global_avgpool_backward (din[0]->data, dout[0]->data, N, C, S);
+}
+
+static void
+global_avgpool_backward (const GraftNode *node,
+                         gboolean train,
+                         const GraftTensor *const *in,
+                         const GraftTensor *const *out,
+                         const GraftTensor *const *dout,
+                         GraftTensor *const *din,
+                         GraftWorkspace *ws)
+{
+  global_pool_backward (node, in, dout, din, FALSE);
+}
+
+static void
+global_maxpool_backward (const GraftNode *node,
+                         gboolean train,
+                         const GraftTensor *const *in,
+                         const GraftTensor *const *out,
+                         const GraftTensor *const *dout,
+                         GraftTensor *const *din,
+                         GraftWorkspace *ws)
+{
+  global_pool_backward (node, in, dout, din, TRUE);
+}
+
 extern const GraftOpDef graft_op_max_pool, graft_op_average_pool,
     graft_op_global_average_pool, graft_op_global_max_pool;
 
@@ -287,6 +356,7 @@ const GraftOpDef graft_op_max_pool = {
   .prepare = maxpool_prepare,
   .infer = pool_infer,
   .forward = pool_forward,
+  .backward = pool_backward,
 };
 
 const GraftOpDef graft_op_average_pool = {
@@ -298,6 +368,7 @@ const GraftOpDef graft_op_average_pool = {
   .prepare = avgpool_prepare,
   .infer = pool_infer,
   .forward = pool_forward,
+  .backward = pool_backward,
 };
 
 const GraftOpDef graft_op_global_average_pool = {
@@ -309,6 +380,7 @@ const GraftOpDef graft_op_global_average_pool = {
   .prepare = global_pool_prepare,
   .infer = global_pool_infer,
   .forward = global_avgpool_forward,
+  .backward = global_avgpool_backward,
 };
 
 const GraftOpDef graft_op_global_max_pool = {
@@ -320,4 +392,5 @@ const GraftOpDef graft_op_global_max_pool = {
   .prepare = global_pool_prepare,
   .infer = global_pool_infer,
   .forward = global_maxpool_forward,
+  .backward = global_maxpool_backward,
 };

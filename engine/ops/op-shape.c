@@ -1,10 +1,14 @@
 /* op-shape.c: ops that move or relabel data without arithmetic: Flatten,
- * Reshape, Identity, Dropout (inference), Concat, Constant, Shape, Gather,
- * Unsqueeze, Squeeze, Cast, CastLike, ConstantOfShape and Transpose.
+ * Reshape, Identity, Dropout, Concat, Constant, Shape, Gather, Unsqueeze,
+ * Squeeze, Cast, CastLike, ConstantOfShape and Transpose.
  *
  * They work on any element type by copying graft_dtype_size() bytes.
  * Everything a forward() indexes with is checked in infer(), so hostile
- * shapes never make it read or write out of bounds. */
+ * shapes never make it read or write out of bounds.
+ *
+ * Backward passes (Flatten, Reshape, Identity, Squeeze, Unsqueeze, Dropout,
+ * Concat, Transpose) move float32 gradients the way the forward moved the
+ * values, adding into din. */
 #include "graft-error.h"
 #include "ops/ops.h"
 
@@ -24,7 +28,11 @@ typedef struct
   int n_list;
   int64_t list[GRAFT_MAX_DIMS];
   GraftDType to; /* Cast */
+  float ratio;   /* Dropout before opset 12 */
 } ShapeParams;
+
+static double get_floating (const GraftTensor *t, int64_t i);
+static gboolean dtype_is_floating (GraftDType t);
 
 static ShapeParams *
 params_new (GraftNode *node, int64_t opset)
@@ -124,6 +132,33 @@ copy_forward (const GraftNode *node,
   size_t n = graft_tensor_nbytes (out[0]);
   if (n)
     memcpy (out[0]->data, in[0]->data, n);
+}
+
+/* Backward of every copy_forward op: the gradient passes straight through. */
+static void
+copy_backward (const GraftNode *node,
+               gboolean train,
+               const GraftTensor *const *in,
+               const GraftTensor *const *out,
+               const GraftTensor *const *dout,
+               GraftTensor *const *din,
+               GraftWorkspace *ws)
+{
+  int64_t n;
+  const float *g;
+  float *d;
+
+  if (dout[0] == NULL || din[0] == NULL)
+    return;
+  n = graft_tensor_numel (dout[0]);
+  g_return_if_fail (dout[0]->dtype == GRAFT_DTYPE_FLOAT &&
+                    din[0]->dtype == GRAFT_DTYPE_FLOAT &&
+                    graft_tensor_numel (din[0]) == n);
+  // din (n), dout (n): the same elements under another shape
+  g = dout[0]->data;
+  d = din[0]->data;
+  for (int64_t i = 0; i < n; i++)
+    d[i] += g[i];
 }
 
 /* ---- Identity ---- */
@@ -308,16 +343,51 @@ reshape_infer (const GraftNode *node,
 
 /* ---- Dropout: the identity at inference ----
  * Opset 12 moved ratio to an input and added training_mode; the optional
- * mask output is bool from opset 10, the input's type before. */
+ * mask output is bool from opset 10, the input's type before.
+ *
+ * In training (forward_train) element i is kept iff
+ * graft_random_uniform (ws->seed, ws->step, node->id, i) >= ratio, and kept
+ * elements are scaled by 1 / (1 - ratio). The trainer decides the mode, so
+ * the training_mode input is not consulted. Backward draws the same numbers
+ * again instead of storing the mask: it must run with the ws->seed and
+ * ws->step of its forward_train (before the trainer advances the step). */
 
 static gboolean
-opset_prepare (GraftNode *node,
-               const GraftOnnxNode *proto,
-               int64_t opset,
-               GError **error)
+dropout_prepare (GraftNode *node,
+                 const GraftOnnxNode *proto,
+                 int64_t opset,
+                 GError **error)
 {
-  params_new (node, opset);
-  return TRUE;
+  ShapeParams *p = params_new (node, opset);
+  p->ratio = 0.5f;
+  return opset >= 12 ||
+         graft_attr_float (proto, "ratio", 0.5f, &p->ratio, error);
+}
+
+/* The attribute before opset 12, then the optional ratio input (default
+ * 0.5), clamped to [0, 1]: 1 drops everything, as torch's p = 1 does. */
+static float
+dropout_ratio (const GraftNode *node, const GraftTensor *const *in)
+{
+  const ShapeParams *p = node->params;
+  const GraftTensor *r = p->opset >= 12 && node->n_inputs > 1 ? in[1] : NULL;
+  float ratio = p->opset >= 12 ? 0.5f : p->ratio;
+
+  if (r && dtype_is_floating (r->dtype) && graft_tensor_numel (r) > 0)
+    ratio = (float) get_floating (r, 0);
+  if (!(ratio > 0.0f)) /* NaN too */
+    return 0.0f;
+  return MIN (ratio, 1.0f);
+}
+
+static inline gboolean
+dropout_keeps (const GraftNode *node,
+               const GraftWorkspace *ws,
+               float ratio,
+               int64_t i)
+{
+  return graft_random_uniform (ws->seed, ws->step, (guint64) node->id,
+                               (guint64) i) >= ratio;
 }
 
 static gboolean
@@ -384,6 +454,68 @@ dropout_forward (const GraftNode *node,
         ((uint8_t *) out[1]->data)[i] = 1;
         break;
       }
+}
+
+static void
+dropout_forward_train (const GraftNode *node,
+                       GraftTensor *const *in,
+                       GraftTensor *const *out,
+                       GraftWorkspace *ws)
+{
+  float ratio = dropout_ratio (node, (const GraftTensor *const *) in);
+  float scale = ratio < 1.0f ? 1.0f / (1.0f - ratio) : 0.0f;
+  int64_t n = graft_tensor_numel (in[0]);
+  GraftTensor *mask = node->n_outputs > 1 ? out[1] : NULL;
+  const float *x = in[0]->data;
+  float *y = out[0]->data;
+
+  g_return_if_fail (in[0]->dtype == GRAFT_DTYPE_FLOAT);
+  // y (n), x (n), mask (n): bool, or float before opset 10
+#pragma omp parallel for if (n > 65536)
+  for (int64_t i = 0; i < n; i++)
+    {
+      gboolean keep = dropout_keeps (node, ws, ratio, i);
+      y[i] = keep ? x[i] * scale : 0.0f;
+      if (mask && mask->dtype == GRAFT_DTYPE_FLOAT)
+        ((float *) mask->data)[i] = keep ? 1.0f : 0.0f;
+      else if (mask)
+        ((uint8_t *) mask->data)[i] = keep;
+    }
+}
+
+/* The mask output carries no gradient. */
+static void
+dropout_backward (const GraftNode *node,
+                  gboolean train,
+                  const GraftTensor *const *in,
+                  const GraftTensor *const *out,
+                  const GraftTensor *const *dout,
+                  GraftTensor *const *din,
+                  GraftWorkspace *ws)
+{
+  float ratio, scale;
+  int64_t n;
+  const float *g;
+  float *d;
+
+  if (!train)
+    {
+      copy_backward (node, train, in, out, dout, din, ws);
+      return;
+    }
+  if (dout[0] == NULL || din[0] == NULL)
+    return;
+  g_return_if_fail (in[0]->dtype == GRAFT_DTYPE_FLOAT);
+  ratio = dropout_ratio (node, in);
+  scale = ratio < 1.0f ? 1.0f / (1.0f - ratio) : 0.0f;
+  n = graft_tensor_numel (in[0]);
+  g = dout[0]->data;
+  d = din[0]->data;
+  // din (n), dout (n)
+#pragma omp parallel for if (n > 65536)
+  for (int64_t i = 0; i < n; i++)
+    if (dropout_keeps (node, ws, ratio, i))
+      d[i] += g[i] * scale;
 }
 
 /* ---- Concat ---- */
@@ -481,6 +613,46 @@ concat_forward (const GraftNode *node,
         if (chunk)
           memcpy (dst, (const guint8 *) in[i]->data + o * chunk, chunk);
         dst += chunk;
+      }
+}
+
+/* Splits the gradient back into the inputs' chunks. */
+static void
+concat_backward (const GraftNode *node,
+                 gboolean train,
+                 const GraftTensor *const *in,
+                 const GraftTensor *const *out,
+                 const GraftTensor *const *dout,
+                 GraftTensor *const *din,
+                 GraftWorkspace *ws)
+{
+  const ShapeParams *p = node->params;
+  int axis;
+  int64_t outer = 1;
+  const float *src;
+
+  if (dout[0] == NULL)
+    return;
+  g_return_if_fail (dout[0]->dtype == GRAFT_DTYPE_FLOAT);
+  if (!graft_normalize_axis (p->axis, dout[0]->shape.ndim, &axis, NULL))
+    return;
+  for (int d = 0; d < axis; d++)
+    outer *= dout[0]->shape.dims[d];
+  // dout (outer, sum of the inputs' chunks), each din (outer, chunk)
+  src = dout[0]->data;
+  for (int64_t o = 0; o < outer; o++)
+    for (int i = 0; i < node->n_inputs; i++)
+      {
+        int64_t chunk = 1;
+        for (int d = axis; d < in[i]->shape.ndim; d++)
+          chunk *= in[i]->shape.dims[d];
+        if (din[i])
+          {
+            float *dst = (float *) din[i]->data + o * chunk;
+            for (int64_t j = 0; j < chunk; j++)
+              dst[j] += src[j];
+          }
+        src += chunk;
       }
 }
 
@@ -1224,43 +1396,85 @@ transpose_infer (const GraftNode *node,
   return TRUE;
 }
 
+/* strides[i]: the input element stride that output axis i walks. */
+static gboolean
+transpose_strides (const GraftNode *node, const GraftShape *s, int64_t *strides)
+{
+  int perm[GRAFT_MAX_DIMS];
+  int64_t in_strides[GRAFT_MAX_DIMS], stride = 1;
+
+  if (!get_perm (node->params, s->ndim, perm, NULL))
+    return FALSE;
+  for (int i = s->ndim - 1; i >= 0; i--)
+    {
+      in_strides[i] = stride;
+      stride *= s->dims[i];
+    }
+  for (int i = 0; i < s->ndim; i++)
+    strides[i] = in_strides[perm[i]];
+  return TRUE;
+}
+
+/* Runs BODY for every output element i in order, with off the offset of
+ * its input element. */
+#define TRANSPOSE_WALK(os, n, strides, BODY)                                   \
+  do                                                                           \
+    {                                                                          \
+      int64_t idx[GRAFT_MAX_DIMS] = { 0 }, off = 0;                            \
+      for (int64_t i = 0; i < (n); i++)                                        \
+        {                                                                      \
+          BODY;                                                                \
+          for (int d = (os)->ndim - 1; d >= 0; d--)                            \
+            {                                                                  \
+              off += (strides)[d];                                             \
+              if (++idx[d] < (os)->dims[d])                                    \
+                break;                                                         \
+              off -= (strides)[d] * (os)->dims[d];                             \
+              idx[d] = 0;                                                      \
+            }                                                                  \
+        }                                                                      \
+    }                                                                          \
+  while (0)
+
 static void
 transpose_forward (const GraftNode *node,
                    const GraftTensor *const *in,
                    GraftTensor *const *out,
                    GraftWorkspace *ws)
 {
-  const GraftShape *s = &in[0]->shape, *os = &out[0]->shape;
   size_t esize = graft_dtype_size (in[0]->dtype);
-  int perm[GRAFT_MAX_DIMS];
-  int64_t in_strides[GRAFT_MAX_DIMS], strides[GRAFT_MAX_DIMS];
-  int64_t idx[GRAFT_MAX_DIMS] = { 0 };
-  int64_t n = graft_tensor_numel (out[0]), off = 0, stride = 1;
+  int64_t strides[GRAFT_MAX_DIMS], n = graft_tensor_numel (out[0]);
   const guint8 *src = in[0]->data;
   guint8 *dst = out[0]->data;
 
-  if (!get_perm (node->params, s->ndim, perm, NULL))
+  if (transpose_strides (node, &in[0]->shape, strides))
+    TRANSPOSE_WALK (&out[0]->shape, n, strides,
+                    memcpy (dst + i * esize, src + off * esize, esize));
+}
+
+/* Each output gradient goes back to the input element it came from. */
+static void
+transpose_backward (const GraftNode *node,
+                    gboolean train,
+                    const GraftTensor *const *in,
+                    const GraftTensor *const *out,
+                    const GraftTensor *const *dout,
+                    GraftTensor *const *din,
+                    GraftWorkspace *ws)
+{
+  int64_t strides[GRAFT_MAX_DIMS], n;
+  const float *g;
+  float *dx;
+
+  if (dout[0] == NULL || din[0] == NULL)
     return;
-  for (int i = s->ndim - 1; i >= 0; i--)
-    {
-      in_strides[i] = stride;
-      stride *= s->dims[i];
-    }
-  /* Output axis i walks input axis perm[i]. */
-  for (int i = 0; i < s->ndim; i++)
-    strides[i] = in_strides[perm[i]];
-  for (int64_t i = 0; i < n; i++)
-    {
-      memcpy (dst + i * esize, src + off * esize, esize);
-      for (int d = os->ndim - 1; d >= 0; d--)
-        {
-          off += strides[d];
-          if (++idx[d] < os->dims[d])
-            break;
-          off -= strides[d] * os->dims[d];
-          idx[d] = 0;
-        }
-    }
+  g_return_if_fail (dout[0]->dtype == GRAFT_DTYPE_FLOAT &&
+                    din[0]->dtype == GRAFT_DTYPE_FLOAT);
+  n = graft_tensor_numel (dout[0]);
+  g = dout[0]->data;
+  dx = din[0]->data;
+  if (transpose_strides (node, &in[0]->shape, strides))
+    TRANSPOSE_WALK (&dout[0]->shape, n, strides, dx[off] += g[i]);
 }
 
 /* ---- definitions ---- */
@@ -1279,6 +1493,7 @@ const GraftOpDef graft_op_flatten = {
   .prepare = flatten_prepare,
   .infer = flatten_infer,
   .forward = copy_forward,
+  .backward = copy_backward,
 };
 
 const GraftOpDef graft_op_reshape = {
@@ -1290,6 +1505,7 @@ const GraftOpDef graft_op_reshape = {
   .prepare = reshape_prepare,
   .infer = reshape_infer,
   .forward = copy_forward,
+  .backward = copy_backward,
 };
 
 const GraftOpDef graft_op_identity = {
@@ -1300,6 +1516,7 @@ const GraftOpDef graft_op_identity = {
   .max_outputs = 1,
   .infer = identity_infer,
   .forward = copy_forward,
+  .backward = copy_backward,
 };
 
 const GraftOpDef graft_op_dropout = {
@@ -1308,9 +1525,11 @@ const GraftOpDef graft_op_dropout = {
   .max_inputs = 3,
   .min_outputs = 1,
   .max_outputs = 2,
-  .prepare = opset_prepare,
+  .prepare = dropout_prepare,
   .infer = dropout_infer,
   .forward = dropout_forward,
+  .forward_train = dropout_forward_train,
+  .backward = dropout_backward,
 };
 
 const GraftOpDef graft_op_concat = {
@@ -1322,6 +1541,7 @@ const GraftOpDef graft_op_concat = {
   .prepare = concat_prepare,
   .infer = concat_infer,
   .forward = concat_forward,
+  .backward = concat_backward,
 };
 
 const GraftOpDef graft_op_constant = {
@@ -1367,6 +1587,7 @@ const GraftOpDef graft_op_unsqueeze = {
   .prepare = axes_prepare,
   .infer = unsqueeze_infer,
   .forward = copy_forward,
+  .backward = copy_backward,
 };
 
 const GraftOpDef graft_op_squeeze = {
@@ -1378,6 +1599,7 @@ const GraftOpDef graft_op_squeeze = {
   .prepare = axes_prepare,
   .infer = squeeze_infer,
   .forward = copy_forward,
+  .backward = copy_backward,
 };
 
 const GraftOpDef graft_op_cast = {
@@ -1421,4 +1643,5 @@ const GraftOpDef graft_op_transpose = {
   .prepare = transpose_prepare,
   .infer = transpose_infer,
   .forward = transpose_forward,
+  .backward = transpose_backward,
 };

@@ -70,6 +70,33 @@ softmax_infer (const GraftNode *node,
   return TRUE;
 }
 
+/* The (outer, n, inner) view the kernels take; infer() checked the axis. */
+static gboolean
+softmax_view (const SoftmaxParams *p,
+              const GraftShape *s,
+              int64_t *outer,
+              int64_t *n,
+              int64_t *inner)
+{
+  int axis;
+
+  if (!graft_normalize_axis (p->axis, s->ndim, &axis, NULL))
+    return FALSE;
+  *outer = *n = *inner = 1;
+  for (int i = 0; i < axis; i++)
+    *outer *= s->dims[i];
+  if (p->flatten)
+    for (int i = axis; i < s->ndim; i++)
+      *n *= s->dims[i];
+  else
+    {
+      *n = s->dims[axis];
+      for (int i = axis + 1; i < s->ndim; i++)
+        *inner *= s->dims[i];
+    }
+  return TRUE;
+}
+
 static void
 softmax_forward (const GraftNode *node,
                  const GraftTensor *const *in,
@@ -77,25 +104,31 @@ softmax_forward (const GraftNode *node,
                  GraftWorkspace *ws)
 {
   const SoftmaxParams *p = node->params;
-  const GraftShape *s = &in[0]->shape;
-  int axis;
-  int64_t outer = 1, n = 1, inner = 1;
+  int64_t outer, n, inner;
 
-  if (!graft_normalize_axis (p->axis, s->ndim, &axis, NULL))
+  if (softmax_view (p, &in[0]->shape, &outer, &n, &inner))
+    graft_softmax_forward (out[0]->data, in[0]->data, outer, n, inner,
+                           p->log_softmax);
+}
+
+/* Needs only the forward's output. */
+static void
+softmax_backward (const GraftNode *node,
+                  gboolean train,
+                  const GraftTensor *const *in,
+                  const GraftTensor *const *out,
+                  const GraftTensor *const *dout,
+                  GraftTensor *const *din,
+                  GraftWorkspace *ws)
+{
+  const SoftmaxParams *p = node->params;
+  int64_t outer, n, inner;
+
+  if (dout[0] == NULL || din[0] == NULL)
     return;
-  for (int i = 0; i < axis; i++)
-    outer *= s->dims[i];
-  if (p->flatten)
-    for (int i = axis; i < s->ndim; i++)
-      n *= s->dims[i];
-  else
-    {
-      n = s->dims[axis];
-      for (int i = axis + 1; i < s->ndim; i++)
-        inner *= s->dims[i];
-    }
-  graft_softmax_forward (out[0]->data, in[0]->data, outer, n, inner,
-                         p->log_softmax);
+  if (softmax_view (p, &in[0]->shape, &outer, &n, &inner))
+    graft_softmax_backward (din[0]->data, dout[0]->data, out[0]->data, outer, n,
+                            inner, p->log_softmax);
 }
 
 extern const GraftOpDef graft_op_softmax, graft_op_log_softmax;
@@ -109,6 +142,7 @@ const GraftOpDef graft_op_softmax = {
   .prepare = softmax_prepare,
   .infer = softmax_infer,
   .forward = softmax_forward,
+  .backward = softmax_backward,
 };
 
 const GraftOpDef graft_op_log_softmax = {
@@ -120,4 +154,5 @@ const GraftOpDef graft_op_log_softmax = {
   .prepare = log_softmax_prepare,
   .infer = softmax_infer,
   .forward = softmax_forward,
+  .backward = softmax_backward,
 };

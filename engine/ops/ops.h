@@ -66,6 +66,9 @@ struct _GraftNode
   int n_outputs;
   int *outputs;
   void *params;  /* op-specific, set by prepare(), released by g_free() */
+  /* The node as read from the file (owned by the graph's model): its
+   * attributes, for writing the graph back out. */
+  const GraftOnnxNode *proto;
   int id;        /* stable index for random streams (training Dropout) */
 };
 

@@ -40,8 +40,7 @@ struct _GraftOptimizer
 
 static const char *const sgd_state_names[] = { "momentum_buffer", NULL };
 static const char *const sgd_plain_state_names[] = { NULL };
-static const char *const adam_state_names[] = { "exp_avg", "exp_avg_sq",
-                                                NULL };
+static const char *const adam_state_names[] = { "exp_avg", "exp_avg_sq", NULL };
 
 /* ---- kernels ---- */
 
@@ -50,7 +49,12 @@ static const char *const adam_state_names[] = { "exp_avg", "exp_avg_sq",
  *   buf = g on the first step, else momentum * buf + g   (dampening 0)
  *   g = nesterov ? g + momentum * buf : buf
  *   p = p - lr * g
- * momentum_buf: (n), NULL when momentum is 0. */
+ * momentum_buf: (n), NULL when momentum is 0.
+ *
+ * The bodies are straight-line arithmetic, because GCC at -O2 vectorizes
+ * no loop that branches: a weight decay of 0 is added (PyTorch skips it;
+ * the sums differ at most in the sign of a zero), and the first step
+ * scales the zeroed buffer by 0 rather than testing. */
 static void
 sgd_update (float *param,
             float *momentum_buf,
@@ -63,20 +67,38 @@ sgd_update (float *param,
             size_t n)
 {
   const float neg_lr = -lr;
+  const float buf_scale = first_step ? 0.0f : momentum;
 
-#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN_ELEMENTS)
-  for (size_t i = 0; i < n; i++)
+  if (momentum_buf == NULL)
     {
-      float g = grad[i];
-      if (weight_decay != 0.0f)
-        g = g + weight_decay * param[i];
-      if (momentum_buf)
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN_ELEMENTS)
+      for (size_t i = 0; i < n; i++)
         {
-          float buf = first_step ? g : momentum_buf[i] * momentum + g;
-          momentum_buf[i] = buf;
-          g = nesterov ? g + momentum * buf : buf;
+          float g = grad[i] + weight_decay * param[i];
+          param[i] = param[i] + neg_lr * g;
         }
-      param[i] = param[i] + neg_lr * g;
+    }
+  else if (nesterov)
+    {
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN_ELEMENTS)
+      for (size_t i = 0; i < n; i++)
+        {
+          float g = grad[i] + weight_decay * param[i];
+          float buf = momentum_buf[i] * buf_scale + g;
+          momentum_buf[i] = buf;
+          param[i] = param[i] + neg_lr * (g + momentum * buf);
+        }
+    }
+  else
+    {
+#pragma omp parallel for simd schedule(static) if (n >= PARALLEL_MIN_ELEMENTS)
+      for (size_t i = 0; i < n; i++)
+        {
+          float g = grad[i] + weight_decay * param[i];
+          float buf = momentum_buf[i] * buf_scale + g;
+          momentum_buf[i] = buf;
+          param[i] = param[i] + neg_lr * buf;
+        }
     }
 }
 
@@ -87,7 +109,13 @@ sgd_update (float *param,
  *   m = m * beta1 + (1 - beta1) * g
  *   v = v * beta2 + (1 - beta2) * g * g
  *   p = p + (-step_size * m) / (sqrt(v) / sqrt(1 - beta2^t) + eps)
- * with step_size = lr / (1 - beta1^t). exp_avg, exp_avg_sq: (n). */
+ * with step_size = lr / (1 - beta1^t). exp_avg, exp_avg_sq: (n).
+ *
+ * Straight-line like sgd_update, yet sqrtf keeps it scalar at -O2: GCC
+ * guards the call in case it sets errno, and only -fno-math-errno on the
+ * command line removes the guard (the optimize attribute and pragma do
+ * not). The loop streams four arrays and writes three, so memory bounds
+ * it on large parameters anyway. */
 static void
 adam_update (float *param,
              float *exp_avg,
@@ -108,9 +136,7 @@ adam_update (float *param,
   for (size_t i = 0; i < n; i++)
     {
       float p = param[i] * param_scale;
-      float g = grad[i];
-      if (l2_decay != 0.0f)
-        g = g + l2_decay * p;
+      float g = grad[i] + l2_decay * p;
       float m = exp_avg[i] * beta1 + one_minus_beta1 * g;
       float v = exp_avg_sq[i] * beta2 + (one_minus_beta2 * g) * g;
       exp_avg[i] = m;
@@ -341,12 +367,11 @@ step_adam (const GraftOptimizerConfig *c, ParamState *s, double lr)
   double step_size = lr / bias_correction1;
   gboolean decoupled = c->kind == GRAFT_OPTIMIZER_ADAMW;
 
-  adam_update (s->ref.param, s->buf0, s->buf1, s->ref.grad,
-               decoupled ? (float) (1.0 - lr * wd) : 1.0f,
-               decoupled ? 0.0f : (float) wd, c->beta1,
-               (float) (1.0 - c->beta1), c->beta2, (float) (1.0 - c->beta2),
-               (float) sqrt (bias_correction2), c->eps, (float) -step_size,
-               s->ref.n);
+  adam_update (
+      s->ref.param, s->buf0, s->buf1, s->ref.grad,
+      decoupled ? (float) (1.0 - lr * wd) : 1.0f, decoupled ? 0.0f : (float) wd,
+      c->beta1, (float) (1.0 - c->beta1), c->beta2, (float) (1.0 - c->beta2),
+      (float) sqrt (bias_correction2), c->eps, (float) -step_size, s->ref.n);
 }
 
 void
@@ -415,8 +440,7 @@ graft_optimizer_state_names (const GraftOptimizer *opt)
   g_return_val_if_fail (opt != NULL, sgd_plain_state_names);
   if (opt->config.kind != GRAFT_OPTIMIZER_SGD)
     return adam_state_names;
-  return opt->config.momentum != 0.0f ? sgd_state_names
-                                      : sgd_plain_state_names;
+  return opt->config.momentum != 0.0f ? sgd_state_names : sgd_plain_state_names;
 }
 
 float *
@@ -440,8 +464,7 @@ graft_optimizer_get_state (GraftOptimizer *opt,
 int64_t
 graft_optimizer_get_step (const GraftOptimizer *opt, int index)
 {
-  g_return_val_if_fail (opt != NULL && index >= 0 && index < opt->n_params,
-                        0);
+  g_return_val_if_fail (opt != NULL && index >= 0 && index < opt->n_params, 0);
   return opt->params[index].step;
 }
 
@@ -456,9 +479,7 @@ graft_optimizer_set_step (GraftOptimizer *opt, int index, int64_t step)
 /* ---- gradient checks ---- */
 
 float
-graft_clip_grad_norm (const GraftParamRef *params,
-                      int n_params,
-                      float max_norm)
+graft_clip_grad_norm (const GraftParamRef *params, int n_params, float max_norm)
 {
   double sum = 0.0;
   float norm, coef;
@@ -489,8 +510,8 @@ graft_grads_finite (const GraftParamRef *params, int n_params)
 
       if (g == NULL)
         continue;
-      /* x * 0 is 0 for finite x and NaN for NaN and Inf: the loop has no
-       * branch, so it vectorizes. */
+        /* x * 0 is 0 for finite x and NaN for NaN and Inf: the loop has no
+         * branch, so it vectorizes. */
 #pragma omp simd reduction(+ : poison)
       for (size_t k = 0; k < params[i].n; k++)
         poison += g[k] * 0.0f;

@@ -21,8 +21,8 @@ typedef struct
   float *param;     /* n floats, updated in place */
   float *grad;      /* n floats; NULL: frozen, never updated */
   size_t n;
-  float lr_scale;   /* per-layer multiplier of the learning rate */
-  gboolean decay;   /* FALSE for biases and normalization parameters */
+  float lr_scale; /* per-layer multiplier of the learning rate */
+  gboolean decay; /* FALSE for biases and normalization parameters */
 } GraftParamRef;
 
 typedef enum
@@ -35,7 +35,7 @@ typedef enum
 typedef struct
 {
   GraftOptimizerKind kind;
-  float momentum;  /* SGD; 0 keeps no momentum buffer */
+  float momentum;    /* SGD; 0 keeps no momentum buffer */
   gboolean nesterov; /* SGD; needs momentum > 0 */
   float weight_decay;
   float beta1, beta2, eps; /* Adam, AdamW */
@@ -71,7 +71,8 @@ void graft_optimizer_step (GraftOptimizer *opt, float lr);
 /* Freezes (grad NULL) or unfreezes parameter index. */
 void graft_optimizer_set_grad (GraftOptimizer *opt, int index, float *grad);
 
-const GraftOptimizerConfig *graft_optimizer_get_config (const GraftOptimizer *opt);
+const GraftOptimizerConfig *
+graft_optimizer_get_config (const GraftOptimizer *opt);
 int graft_optimizer_get_n_params (const GraftOptimizer *opt);
 const GraftParamRef *graft_optimizer_get_param (const GraftOptimizer *opt,
                                                 int index);

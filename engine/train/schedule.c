@@ -101,9 +101,9 @@ graft_schedule_lr (const GraftScheduleConfig *c, int step)
         double min_lr = c->min_lr;
         if (period <= 0 || since_warmup >= period)
           return (float) min_lr;
-        return (float) (min_lr + (base - min_lr) *
-                                     (1.0 + cos (G_PI * since_warmup / period)) /
-                                     2.0);
+        return (float) (min_lr +
+                        (base - min_lr) *
+                            (1.0 + cos (G_PI * since_warmup / period)) / 2.0);
       }
     case GRAFT_SCHEDULE_CONSTANT:
     default:

@@ -14,6 +14,7 @@
  */
 #include "graft-error.h"
 #include "graph.h"
+#include "runtime.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -204,6 +205,8 @@ main (int argc, char **argv)
   int64_t *batches = default_batches;
   int n_batches = G_N_ELEMENTS (default_batches);
   g_autofree int64_t *given_batches = NULL;
+
+  graft_runtime_init (argv);
 
   g_option_context_add_main_entries (ctx, entries, NULL);
   if (!g_option_context_parse (ctx, &argc, &argv, &error))

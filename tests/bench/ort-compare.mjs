@@ -1,13 +1,14 @@
 // ort-compare.mjs: does `graft-cli run` give what onnxruntime gives?
 //
 // For each model: a seeded random input of the model's input shape (batch
-// 1), written as a TensorProto file; `graft-cli run` on it; the same input
+// 1 unless --batch), written as a TensorProto file; `graft-cli run` on it; the same input
 // through onnxruntime-node (CPU); every output compared element by element.
 //
 //   node ort-compare.mjs [options] [MODEL.onnx ...]
 //     --graft-cli PATH   (default: $GRAFT_CLI, else /work/main/build/app/cli/graft-cli)
 //     --shape NAME=1x3x224x224   input shape when the model does not say
 //     --seed N           random seed (default 1)
+//     --batch N          batch size (default 1)
 //     --dist uniform|normal      input values: uniform in [-1, 1) or N(0, 1)
 //     --rtol R --atol A  tolerance (default 1e-4 and 1e-5)
 //     --per-output       one line per output as well (for diagnosis)
@@ -36,6 +37,7 @@ const { values: opts, positionals } = parseArgs ({
     'graft-cli': { type: 'string' },
     shape: { type: 'string', multiple: true, default: [] },
     seed: { type: 'string', default: '1' },
+    batch: { type: 'string', default: '1' },
     dist: { type: 'string', default: 'uniform' },
     rtol: { type: 'string', default: '1e-4' },
     atol: { type: 'string', default: '1e-5' },
@@ -48,8 +50,10 @@ const graftCli = opts['graft-cli'] ?? process.env.GRAFT_CLI ?? '/work/main/build
 const rtol = Number (opts.rtol);
 const atol = Number (opts.atol);
 const seed = Number (opts.seed);
-if (!(rtol > 0) || !(atol >= 0) || !Number.isInteger (seed) || !['uniform', 'normal'].includes (opts.dist)) {
-  console.error ('ort-compare: bad --rtol, --atol, --seed or --dist');
+const batch = Number (opts.batch);
+if (!(rtol > 0) || !(atol >= 0) || !Number.isInteger (seed) || !['uniform', 'normal'].includes (opts.dist) ||
+    !Number.isInteger (batch) || batch < 1) {
+  console.error ('ort-compare: bad --rtol, --atol, --seed, --dist or --batch');
   process.exit (2);
 }
 if (!existsSync (graftCli)) {
@@ -104,7 +108,7 @@ async function compareModel (modelPath, workDir) {
   const rand = seededRandom (seed);
   const feeds = {};
   const cliArgs = ['run', modelPath];
-  for (const { name, dims } of inputShapes (session, 1, shapeFlags)) {
+  for (const { name, dims } of inputShapes (session, batch, shapeFlags)) {
     const data = randomFloats (dims.reduce ((a, d) => a * d, 1), rand, opts.dist);
     feeds[name] = new ort.Tensor ('float32', data, dims);
     const file = join (workDir, `input-${outputFileName (name)}`);

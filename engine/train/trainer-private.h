@@ -1,0 +1,74 @@
+/* trainer-private.h: the trainer's state, shared by trainer.c (set-up,
+ * freezing, one step) and trainer-run.c (epochs, evaluation, caching,
+ * checkpoints). */
+#pragma once
+
+#include "train/feature-cache.h"
+#include "train/trainer.h"
+
+G_BEGIN_DECLS
+
+/* A plan for one batch size, with the gradient buffers that go with it. */
+typedef struct
+{
+  int batch;
+  int n_values;
+  GraftPlan *plan;
+  GraftTensor **grads; /* per value: activation gradients (owned) and the
+                          trainer's weight gradients (borrowed) */
+  gboolean *owned;
+  float *probs; /* (batch, n_classes) */
+} PlanState;
+
+struct _GraftTrainer
+{
+  GraftTrainConfig config;
+  GraftGraph *graph;
+  int n_classes;
+  int head_first; /* first node of the new head */
+  GraftBlock *blocks;
+  int n_blocks;
+  gboolean *trainable;       /* per node */
+  float *lr_scale;           /* per node */
+  GraftTensor **param_grads; /* per value: the gradient of a trained weight */
+  GArray *params;            /* GraftParamRef of the trained weights */
+  GraftOptimizer *optimizer;
+  GPtrArray *plans;    /* PlanState */
+  int first_trainable; /* first node whose weights train */
+  int *cut_values;     /* values the trained part reads from the frozen part */
+  int n_cut_values;
+  GraftFeatureCache *cache[2]; /* [0] training, [1] validation */
+  GraftTrainData cache_data;   /* the data source the caches hold */
+  /* Running statistics a training-mode BatchNormalization updates in its
+   * forward pass: copied before each step, put back when the step fails. */
+  int *stat_values;
+  int n_stat_values;
+  GraftTensor **stat_backup;
+  float *class_weights;
+  int global_step;
+  gint cancelled;
+  GMutex pause_lock;
+  GCond pause_cond;
+  gboolean paused;
+  GArray *history; /* GraftEpochRecord */
+};
+
+gboolean graft_trainer_node_train_mode (const GraftTrainer *t, int n);
+PlanState *graft_trainer_get_plan (GraftTrainer *t, int batch, GError **error);
+gboolean graft_trainer_run_prefix (GraftTrainer *t,
+                                   PlanState *ps,
+                                   const float *images,
+                                   GraftFeatureCache *cache,
+                                   const int *items);
+float graft_trainer_forward_loss (GraftTrainer *t,
+                                  PlanState *ps,
+                                  const int *labels,
+                                  gboolean train,
+                                  int *correct);
+void graft_trainer_backward (GraftTrainer *t, PlanState *ps, const int *labels);
+void graft_trainer_keep_running_stats (GraftTrainer *t);
+void graft_trainer_restore_running_stats (GraftTrainer *t);
+gboolean graft_trainer_set_up (GraftTrainer *t, GError **error);
+gboolean graft_trainer_apply_update (GraftTrainer *t, float lr, GError **error);
+
+G_END_DECLS

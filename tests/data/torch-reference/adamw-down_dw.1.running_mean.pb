@@ -1,0 +1,1 @@
+Bdown_dw.1.running_meanJ ,X½Û&2½|>A¾îB¾Zø>™e½c¾>*(>

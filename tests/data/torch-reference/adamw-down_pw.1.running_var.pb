@@ -1,0 +1,1 @@
+Bdown_pw.1.running_varJ@pY? ?§/R?U!k?DŒ?ÒëÆ>ÃS?Qaø>E¹>‚E²>ãm?¡Ól?KXÚ>^?{a7?+Õ%?

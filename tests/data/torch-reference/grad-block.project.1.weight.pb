@@ -1,0 +1,1 @@
+Bblock.project.1.weightJ@DY·;ÞVq¼‚üæ»l’z<KÊp»Wa\¼!+Ï;¾f„<…L»‚xÀ;¼¼×®:à¼¥M»¹V\9—“;

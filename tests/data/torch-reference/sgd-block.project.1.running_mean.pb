@@ -1,0 +1,1 @@
+Bblock.project.1.running_meanJ@²T3¾fr=€ŽŠ½ù`-¾È<>Ö-H¾+œ>lPÝ¼˜ßœ¼²¬i>ÀÑ`ºR*¢½Ëº‰=òsj=ŒJJ½ÎF!¾

@@ -1,0 +1,1 @@
+Bdown_dw.1.running_meanJ †§‚½f83½ß—B¾¤@¾f‹>˜n½p>[&>

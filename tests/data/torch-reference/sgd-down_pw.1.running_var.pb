@@ -1,0 +1,1 @@
+Bdown_pw.1.running_varJ@WY?©f?åQ?a”j?>†?`jÆ>©{R?Ýð÷>¼¹>d§±>oól?xžl?e%Ú>âv?Ú›7?ôÍ%?

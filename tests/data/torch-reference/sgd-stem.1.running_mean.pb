@@ -1,0 +1,1 @@
+Bstem.1.running_meanJ ¨sÚ½ÉWÀ=Š$¾Î6ß=J%ê<Ã¢ú=h Åºhë¥=

@@ -1,0 +1,367 @@
+/* test-app-flow.c: the whole flow through the window's actions, on a tiny
+ * committed dataset (tests/data/app-dataset: 2 categories x 8 photos).
+ *
+ * Needs a display (run under xvfb-run); without one the test is skipped.
+ * The bundled models are found through $GRAFT_DATADIR.
+ */
+#include "config.h"
+
+#include "classifier.h"
+#include "graft-confusion-view.h"
+#include "graft-export-page.h"
+#include "graft-layers-page.h"
+#include "graft-model-page.h"
+#include "graft-photos-page.h"
+#include "graft-results-page.h"
+#include "graft-train-page.h"
+#include "graft-window.h"
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+
+#define TIMEOUT_SECONDS 300
+
+static gboolean
+on_timeout (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+typedef gboolean (*Condition) (gpointer object);
+
+/* Runs the main loop until done (object) is TRUE. */
+static void
+wait_until (Condition done, gpointer object)
+{
+  gboolean timed_out = FALSE;
+  guint id = g_timeout_add_seconds (TIMEOUT_SECONDS, on_timeout, &timed_out);
+
+  while (!done (object) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (id);
+}
+
+static gboolean
+model_loaded (gpointer page)
+{
+  return !graft_model_page_get_loading (page);
+}
+
+static gboolean
+scan_done (gpointer page)
+{
+  return !graft_photos_page_get_scanning (page);
+}
+
+static gboolean
+thumbnails_shown (gpointer page)
+{
+  /* 6 per category are asked for. */
+  return graft_photos_page_get_n_thumbnails (page) == 12;
+}
+
+static gboolean
+layers_loaded (gpointer page)
+{
+  return !graft_layers_page_get_loading (page) && graft_layers_page_get_n_blocks (page) > 0;
+}
+
+static gboolean
+training_done (gpointer page)
+{
+  return !graft_train_page_get_running (page);
+}
+
+static gboolean
+try_done (gpointer page)
+{
+  return !graft_results_page_get_trying (page);
+}
+
+static gboolean
+export_done (gpointer page)
+{
+  return !graft_export_page_get_exporting (page);
+}
+
+static GtkWidget *
+find_widget (GtkWidget *widget, GType type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type);
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static char *
+dataset_dir (void)
+{
+  return g_test_build_filename (G_TEST_DIST, "data", "app-dataset", NULL);
+}
+
+typedef struct
+{
+  GraftWindow *window;
+  GraftModelPage *model;
+  GraftPhotosPage *photos;
+  GraftLayersPage *layers;
+  GraftTrainPage *train;
+  GraftResultsPage *results;
+  GraftExportPage *export;
+} Flow;
+
+/* A window with the smallest model and the tiny dataset loaded. */
+static void
+flow_open (Flow *flow)
+{
+  g_autofree char *dir = dataset_dir ();
+  g_autoptr (GFile) folder = g_file_new_for_path (dir);
+  GtkWidget *w;
+
+  flow->window = graft_window_new (NULL, NULL);
+  w = GTK_WIDGET (flow->window);
+  gtk_window_present (GTK_WINDOW (w));
+  flow->model = GRAFT_MODEL_PAGE (find_widget (w, GRAFT_TYPE_MODEL_PAGE));
+  flow->photos = GRAFT_PHOTOS_PAGE (find_widget (w, GRAFT_TYPE_PHOTOS_PAGE));
+  flow->layers = GRAFT_LAYERS_PAGE (find_widget (w, GRAFT_TYPE_LAYERS_PAGE));
+  flow->train = GRAFT_TRAIN_PAGE (find_widget (w, GRAFT_TYPE_TRAIN_PAGE));
+  flow->results = GRAFT_RESULTS_PAGE (find_widget (w, GRAFT_TYPE_RESULTS_PAGE));
+  flow->export = GRAFT_EXPORT_PAGE (find_widget (w, GRAFT_TYPE_EXPORT_PAGE));
+  g_assert_nonnull (flow->photos);
+  g_assert_nonnull (flow->export);
+  g_assert_cmpuint (graft_window_get_n_steps (flow->window), ==, 6);
+
+  g_assert_true (graft_model_page_select_bundled (flow->model, "mobilenet_v1_0.25_128"));
+  wait_until (model_loaded, flow->model);
+  g_assert_nonnull (graft_model_page_get_graph (flow->model));
+
+  g_assert_true (graft_window_set_step (flow->window, "photos"));
+  graft_photos_page_load (flow->photos, &folder, 1);
+  g_assert_true (graft_photos_page_get_scanning (flow->photos));
+  wait_until (scan_done, flow->photos);
+  wait_until (layers_loaded, flow->layers);
+}
+
+/* The whole flow: photos, a freeze switch, training, a confusion cell,
+ * try-an-image and export. */
+static void
+test_flow (void)
+{
+  Flow flow = { 0 };
+  const GraftDataset *ds;
+  g_autofree int *n_train = NULL, *n_val = NULL;
+  g_autofree gboolean *trainable = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("graft-app-flow-XXXXXX", &error);
+  g_autofree char *model_path = NULL, *labels_path = NULL, *photo = NULL, *dir = dataset_dir ();
+  g_autoptr (GraftClassifier) classifier = NULL;
+  g_autoptr (GFile) photo_file = NULL;
+  GListModel *toplevels; /* owned by GTK */
+  GraftTrainResult *result;
+  GraftFreezePreset preset;
+  GtkWidget *confusion;
+  GtkWindow *cell_window;
+  gint64 head_params, last_params;
+  int last_blocks, n_blocks, n_windows;
+
+  g_assert_no_error (error);
+  flow_open (&flow);
+
+  /* Photos: two categories, the 80/20 split made, thumbnails shown. */
+  ds = graft_photos_page_get_dataset (flow.photos);
+  g_assert_nonnull (ds);
+  g_assert_null (graft_photos_page_get_error_message (flow.photos));
+  g_assert_cmpint (ds->n_classes, ==, 2);
+  g_assert_cmpstr (ds->classes[0], ==, "circles");
+  g_assert_cmpstr (ds->classes[1], ==, "stripes");
+  g_assert_false (ds->given_split);
+  g_assert_true (graft_dataset_usable (ds));
+  n_train = g_new0 (int, 2);
+  n_val = g_new0 (int, 2);
+  graft_dataset_count (ds, n_train, n_val);
+  for (int c = 0; c < 2; c++)
+    {
+      g_assert_cmpint (n_train[c] + n_val[c], ==, 8);
+      g_assert_cmpint (n_val[c], >=, 1);
+    }
+  wait_until (thumbnails_shown, flow.photos);
+
+  /* Layers: presets and switches agree; a switch changes what trains. */
+  n_blocks = graft_layers_page_get_n_blocks (flow.layers);
+  g_assert_cmpint (n_blocks, >, 3);
+  graft_layers_page_set_preset (flow.layers, GRAFT_FREEZE_HEAD_ONLY, 0);
+  head_params = graft_layers_page_get_trainable_params (flow.layers);
+  /* At least the new Gemm: 256 features x 2 classes + 2 biases. */
+  g_assert_cmpint (head_params, >=, 2 * 256 + 2);
+  g_assert_false (graft_layers_page_get_block_trainable (flow.layers, n_blocks - 2));
+  graft_layers_page_set_block_trainable (flow.layers, n_blocks - 2, TRUE);
+  last_params = graft_layers_page_get_trainable_params (flow.layers);
+  g_assert_cmpint (last_params, >, head_params);
+  g_assert_false (graft_layers_page_get_choice (flow.layers, &preset, &last_blocks, &trainable,
+                                                &n_blocks));
+  g_assert_cmpint (preset, ==, GRAFT_FREEZE_LAST_BLOCKS);
+  g_assert_cmpint (last_blocks, ==, 1);
+  /* A gap in the switched-on blocks is the user's own choice. */
+  graft_layers_page_set_block_trainable (flow.layers, 0, TRUE);
+  g_assert_true (graft_layers_page_get_choice (flow.layers, &preset, &last_blocks, &trainable,
+                                               &n_blocks));
+  g_assert_true (trainable[0]);
+  g_assert_false (trainable[1]);
+  g_assert_true (trainable[n_blocks - 2]);
+  g_clear_pointer (&trainable, g_free);
+  graft_layers_page_set_block_trainable (flow.layers, 0, FALSE);
+  g_assert_cmpint (graft_layers_page_get_trainable_params (flow.layers), ==, last_params);
+
+  /* Train: the last block and the classifier, compared with the
+   * classifier alone, through the window's action. */
+  graft_train_page_set_epochs (flow.train, 2);
+  graft_train_page_set_batch_size (flow.train, 4);
+  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.export", NULL)
+                  && graft_export_page_get_exporting (flow.export));
+  g_assert_true (
+      gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.start-training", NULL));
+  g_assert_cmpstr (graft_window_get_step (flow.window), ==, "train");
+  g_assert_true (graft_train_page_get_running (flow.train));
+  wait_until (training_done, flow.train);
+  g_assert_null (graft_train_page_get_error_message (flow.train));
+  result = graft_train_page_get_result (flow.train);
+  g_assert_nonnull (result);
+  g_assert_cmpint (result->n_classes, ==, 2);
+  g_assert_cmpint (result->n_val, ==, n_val[0] + n_val[1]);
+  g_assert_cmpint (result->metrics->total, ==, result->n_val);
+  g_assert_cmpfloat (result->val_accuracy, >=, 0);
+  g_assert_cmpfloat (result->val_accuracy, <=, 1);
+  /* Progress arrived, and in fewer UI updates than reports when steps
+   * came fast; never more. */
+  g_assert_cmpuint (graft_train_page_get_n_reports (flow.train), >, 0);
+  g_assert_cmpuint (graft_train_page_get_n_ui_updates (flow.train), <=,
+                    graft_train_page_get_n_reports (flow.train));
+  g_assert_cmpfloat (graft_train_page_get_longest_stall_ms (flow.train), >=, 0);
+
+  /* Results: a confusion cell opens the photos behind it. */
+  g_assert_true (graft_window_set_step (flow.window, "results"));
+  confusion = find_widget (GTK_WIDGET (flow.results), GRAFT_TYPE_CONFUSION_VIEW);
+  g_assert_nonnull (confusion);
+  g_assert_cmpint (graft_confusion_view_get_n_classes (GRAFT_CONFUSION_VIEW (confusion)), ==, 2);
+  toplevels = gtk_window_get_toplevels ();
+  n_windows = (int) g_list_model_get_n_items (toplevels);
+  graft_confusion_view_activate_cell (GRAFT_CONFUSION_VIEW (confusion), 0, 0);
+  g_assert_cmpint ((int) g_list_model_get_n_items (toplevels), ==, n_windows + 1);
+  cell_window = graft_results_page_show_cell (flow.results, 0, 0);
+  g_assert_cmpuint (GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (cell_window),
+                                                         "graft-cell-count")),
+                    ==,
+                    (guint) graft_confusion_view_get_count (GRAFT_CONFUSION_VIEW (confusion),
+                                                            0, 0));
+  gtk_window_destroy (cell_window);
+  /* Close the one the activation opened. */
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr (GtkWindow) opened = g_list_model_get_item (toplevels, i);
+      if (g_object_get_data (G_OBJECT (opened), "graft-cell-count") != NULL
+          || g_object_get_data (G_OBJECT (opened), "graft-cell-flow") != NULL)
+        {
+          gtk_window_destroy (opened);
+          break;
+        }
+    }
+  g_assert_cmpint ((int) g_list_model_get_n_items (toplevels), ==, n_windows);
+
+  /* Try an image with the trained model. */
+  photo = g_build_filename (dir, "stripes", "stripes-1.jpg", NULL);
+  photo_file = g_file_new_for_path (photo);
+  graft_results_page_try_file (flow.results, photo_file);
+  g_assert_true (graft_results_page_get_trying (flow.results));
+  wait_until (try_done, flow.results);
+  g_assert_nonnull (graft_results_page_get_top_label (flow.results));
+  g_assert_true (g_str_equal (graft_results_page_get_top_label (flow.results), "circles")
+                 || g_str_equal (graft_results_page_get_top_label (flow.results), "stripes"));
+
+  /* Export: the model and labels.txt, readable as a classifier. */
+  model_path = g_build_filename (tmp, "model.onnx", NULL);
+  labels_path = g_build_filename (tmp, "labels.txt", NULL);
+  graft_export_page_export_to (flow.export, model_path);
+  g_assert_true (graft_export_page_get_exporting (flow.export));
+  wait_until (export_done, flow.export);
+  g_assert_null (graft_export_page_get_error_message (flow.export));
+  g_assert_cmpstr (graft_export_page_get_exported_path (flow.export), ==, model_path);
+  g_assert_true (g_file_test (labels_path, G_FILE_TEST_IS_REGULAR));
+  classifier = graft_classifier_new (model_path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (classifier->n_classes, ==, 2);
+  g_assert_cmpstr (classifier->labels[0], ==, "circles");
+  g_assert_cmpstr (classifier->labels[1], ==, "stripes");
+
+  gtk_window_destroy (GTK_WINDOW (flow.window));
+  g_unlink (model_path);
+  g_unlink (labels_path);
+  g_rmdir (tmp);
+}
+
+/* Stop, and closing the window while training, share one path: the run
+ * ends cancelled, the worker is joined, nothing is kept. */
+static void
+test_stop_and_close (void)
+{
+  Flow flow = { 0 };
+  g_autoptr (GraftTrainPage) train = NULL;
+
+  flow_open (&flow);
+  graft_layers_page_set_preset (flow.layers, GRAFT_FREEZE_NONE, 0);
+  graft_train_page_set_epochs (flow.train, 50);
+  graft_train_page_set_batch_size (flow.train, 2);
+  g_assert_true (
+      gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.start-training", NULL));
+  g_assert_true (graft_train_page_get_running (flow.train));
+  g_assert_true (
+      gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.pause-training", NULL));
+  g_assert_true (graft_train_page_get_paused (flow.train));
+  /* Stop wakes a paused run. */
+  g_assert_true (
+      gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.stop-training", NULL));
+  wait_until (training_done, flow.train);
+  g_assert_null (graft_train_page_get_result (flow.train));
+  g_assert_null (graft_train_page_get_error_message (flow.train));
+
+  /* Start again, then close the window mid-run. */
+  g_assert_true (
+      gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.start-training", NULL));
+  g_assert_true (graft_train_page_get_running (flow.train));
+  g_usleep (G_USEC_PER_SEC / 2);
+  train = g_object_ref (flow.train); /* closing destroys the window */
+  gtk_window_close (GTK_WINDOW (flow.window));
+  g_assert_false (graft_train_page_get_running (train));
+  g_assert_null (graft_train_page_get_result (train));
+  /* Let the worker's last idle callbacks run against the closed window. */
+  for (int i = 0; i < 20; i++)
+    g_main_context_iteration (NULL, FALSE);
+}
+
+int
+main (int argc, char *argv[])
+{
+  /* No session bus under xvfb-run: keep accessibility and settings off
+   * D-Bus, whose absence GTK reports as (fatal) warnings. */
+  g_setenv ("GTK_A11Y", "none", TRUE);
+  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
+  g_test_init (&argc, &argv, NULL);
+
+  if (!gtk_init_check ())
+    {
+      g_printerr ("No display: skipping the app tests\n");
+      return 77;
+    }
+  adw_init ();
+
+  g_test_add_func ("/app/flow/train-and-export", test_flow);
+  g_test_add_func ("/app/flow/stop-and-close", test_stop_and_close);
+  return g_test_run ();
+}
