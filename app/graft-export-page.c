@@ -62,22 +62,30 @@ show_summary (GraftExportPage *self)
   g_autofree char *classes = g_strjoinv (", ", r->classes);
   g_autofree char *summary = NULL;
   g_autofree char *quoted = g_shell_quote (self->exported_path);
-  g_autofree char *command = g_strdup_printf ("graft-cli classify --model %s PHOTO.jpg", quoted);
+  g_autofree char *command =
+      g_strdup_printf ("graft-cli classify --model %s PHOTO.jpg", quoted);
 
   summary = g_strdup_printf (
       _ ("Wrote %s and labels.txt in %s.\n\n"
-         "The model sorts photos into %d categories: %s. It is a standard ONNX file: any ONNX "
-         "runtime can run it. Its input “%s” is a batch of RGB images of %d × %d pixels, "
-         "channels first (N, 3, %d, %d), float32: take the centered square of %.1f%% of the "
-         "shorter side, resize it, divide by 255, subtract the mean (%.3f, %.3f, %.3f) and "
-         "divide by the standard deviation (%.3f, %.3f, %.3f). Its output “probabilities” has "
-         "one value per category, in the order of labels.txt; the same details are stored "
+         "The model sorts photos into %d categories: %s. It is a standard ONNX "
+         "file: any ONNX "
+         "runtime can run it. Its input “%s” is a batch of RGB images of %d × "
+         "%d pixels, "
+         "channels first (N, 3, %d, %d), float32: take the centered square of "
+         "%.1f%% of the "
+         "shorter side, resize it, divide by 255, subtract the mean (%.3f, "
+         "%.3f, %.3f) and "
+         "divide by the standard deviation (%.3f, %.3f, %.3f). Its output "
+         "“probabilities” has "
+         "one value per category, in the order of labels.txt; the same details "
+         "are stored "
          "in the file's metadata."),
       name, dir_name, r->n_classes, classes,
-      r->classifier->graph->values[r->classifier->graph->inputs[0]].name, r->preprocess.width,
-      r->preprocess.height, r->preprocess.height, r->preprocess.width,
-      100 * r->preprocess.central_crop, r->preprocess.mean[0], r->preprocess.mean[1],
-      r->preprocess.mean[2], r->preprocess.std[0], r->preprocess.std[1], r->preprocess.std[2]);
+      r->classifier->graph->values[r->classifier->graph->inputs[0]].name,
+      r->preprocess.width, r->preprocess.height, r->preprocess.height,
+      r->preprocess.width, 100 * r->preprocess.central_crop,
+      r->preprocess.mean[0], r->preprocess.mean[1], r->preprocess.mean[2],
+      r->preprocess.std[0], r->preprocess.std[1], r->preprocess.std[2]);
   gtk_label_set_text (GTK_LABEL (self->summary_label), summary);
   gtk_label_set_text (GTK_LABEL (self->command_label), command);
   gtk_widget_set_visible (self->summary_group, TRUE);
@@ -100,7 +108,10 @@ export_job_free (gpointer data)
 }
 
 static void
-export_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+export_thread (GTask *task,
+               gpointer source,
+               gpointer data,
+               GCancellable *cancellable)
 {
   ExportJob *job = data;
   GError *error = NULL;
@@ -159,7 +170,8 @@ on_chooser_response (GtkNativeDialog *dialog, int response, gpointer user_data)
 
   if (response == GTK_RESPONSE_ACCEPT)
     {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autoptr (GFile) file =
+          gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       g_autofree char *path = file ? g_file_get_path (file) : NULL;
       if (path != NULL)
         {
@@ -183,20 +195,25 @@ graft_export_page_choose (GraftExportPage *self)
   if (self->chooser != NULL || self->result == NULL)
     return;
   self->chooser = gtk_file_chooser_native_new (
-      _ ("Export the Model"), GTK_IS_WINDOW (native) ? GTK_WINDOW (native) : NULL,
+      _ ("Export the Model"),
+      GTK_IS_WINDOW (native) ? GTK_WINDOW (native) : NULL,
       GTK_FILE_CHOOSER_ACTION_SAVE, _ ("_Export"), _ ("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
-  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser), "model.onnx");
+  gtk_file_chooser_set_current_name (GTK_FILE_CHOOSER (self->chooser),
+                                     "model.onnx");
   if (self->settings != NULL)
     {
-      g_autofree char *last = g_settings_get_string (self->settings, "last-export-folder");
+      g_autofree char *last =
+          g_settings_get_string (self->settings, "last-export-folder");
       if (last[0] != '\0')
         {
           g_autoptr (GFile) folder = g_file_new_for_path (last);
-          gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser), folder, NULL);
+          gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser),
+                                               folder, NULL);
         }
     }
-  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response),
+                    self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
@@ -223,26 +240,31 @@ graft_export_page_init (GraftExportPage *self)
   GtkWidget *summary_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
 
   self->stack = gtk_stack_new ();
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "document-save-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (empty), _ ("Nothing to Export Yet"));
-  adw_status_page_set_description (ADW_STATUS_PAGE (empty),
-                                   _ ("Train a model first; then save it here."));
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty),
+                                 "document-save-symbolic");
+  adw_status_page_set_title (ADW_STATUS_PAGE (empty),
+                             _ ("Nothing to Export Yet"));
+  adw_status_page_set_description (
+      ADW_STATUS_PAGE (empty), _ ("Train a model first; then save it here."));
   gtk_stack_add_named (GTK_STACK (self->stack), empty, "empty");
 
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled),
+                                  GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 920);
   gtk_widget_set_margin_top (box, 24);
   gtk_widget_set_margin_bottom (box, 24);
   gtk_widget_set_margin_start (box, 12);
   gtk_widget_set_margin_end (box, 12);
-  gtk_box_append (GTK_BOX (box), label_new (_ ("Export Your Model"), "title-2"));
-  self->intro_label = label_new (_ ("Save the model as an ONNX file to use it in your own "
-                                    "programs, with labels.txt beside it."),
-                                 NULL);
+  gtk_box_append (GTK_BOX (box),
+                  label_new (_ ("Export Your Model"), "title-2"));
+  self->intro_label =
+      label_new (_ ("Save the model as an ONNX file to use it in your own "
+                    "programs, with labels.txt beside it."),
+                 NULL);
   gtk_box_append (GTK_BOX (box), self->intro_label);
   self->export_button = gtk_button_new_with_mnemonic (_ ("_Export Model…"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->export_button), "win.export");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->export_button),
+                                  "win.export");
   gtk_widget_add_css_class (self->export_button, "pill");
   gtk_widget_add_css_class (self->export_button, "suggested-action");
   self->spinner = gtk_spinner_new ();
@@ -266,8 +288,10 @@ graft_export_page_init (GraftExportPage *self)
                   label_new (_ ("Try it from a terminal:"), "heading"));
   gtk_box_append (GTK_BOX (summary_box), self->command_label);
   self->summary_group = adw_preferences_group_new ();
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self->summary_group), _ ("Saved"));
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self->summary_group), summary_box);
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (self->summary_group),
+                                   _ ("Saved"));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (self->summary_group),
+                             summary_box);
   gtk_widget_set_visible (self->summary_group, FALSE);
   gtk_box_append (GTK_BOX (box), self->summary_group);
 
@@ -302,7 +326,10 @@ graft_export_page_finalize (GObject *object)
 }
 
 static void
-graft_export_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+graft_export_page_get_property (GObject *object,
+                                guint prop_id,
+                                GValue *value,
+                                GParamSpec *pspec)
 {
   GraftExportPage *self = GRAFT_EXPORT_PAGE (object);
 
@@ -324,8 +351,9 @@ graft_export_page_class_init (GraftExportPageClass *klass)
   object_class->dispose = graft_export_page_dispose;
   object_class->finalize = graft_export_page_finalize;
   object_class->get_property = graft_export_page_get_property;
-  properties[PROP_EXPORTING] = g_param_spec_boolean (
-      "exporting", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
+  properties[PROP_EXPORTING] =
+      g_param_spec_boolean ("exporting", NULL, NULL, FALSE,
+                            G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -352,14 +380,17 @@ graft_export_page_set_result (GraftExportPage *self, GraftTrainResult *result)
   if (result != NULL)
     {
       g_autofree char *intro = g_strdup_printf (
-          _ ("Save the model fine-tuned from %s (right on %.1f%% of the validation photos) "
-             "as an ONNX file to use it in your own programs, with labels.txt beside it."),
+          _ ("Save the model fine-tuned from %s (right on %.1f%% of the "
+             "validation photos) "
+             "as an ONNX file to use it in your own programs, with labels.txt "
+             "beside it."),
           result->base_title ? result->base_title : _ ("the base model"),
           100 * result->val_accuracy);
       self->result = graft_train_result_ref (result);
       gtk_label_set_text (GTK_LABEL (self->intro_label), intro);
     }
-  gtk_stack_set_visible_child_name (GTK_STACK (self->stack), result ? "export" : "empty");
+  gtk_stack_set_visible_child_name (GTK_STACK (self->stack),
+                                    result ? "export" : "empty");
 }
 
 gboolean

@@ -9,11 +9,14 @@ G_BEGIN_DECLS
 
 #define GRAFT_TYPE_EXPORT_PAGE (graft_export_page_get_type ())
 
-G_DECLARE_FINAL_TYPE (GraftExportPage, graft_export_page, GRAFT, EXPORT_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (
+    GraftExportPage, graft_export_page, GRAFT, EXPORT_PAGE, AdwBin)
 
 GtkWidget *graft_export_page_new (void);
-void graft_export_page_set_settings (GraftExportPage *self, GSettings *settings);
-void graft_export_page_set_result (GraftExportPage *self, GraftTrainResult *result);
+void graft_export_page_set_settings (GraftExportPage *self,
+                                     GSettings *settings);
+void graft_export_page_set_result (GraftExportPage *self,
+                                   GraftTrainResult *result);
 
 /* Asks where to save (file chooser), then writes. */
 void graft_export_page_choose (GraftExportPage *self);

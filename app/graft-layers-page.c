@@ -26,8 +26,8 @@
 typedef struct
 {
   GraftTrainer *trainer;
-  double seconds_forward;  /* per image, nothing but the classifier training */
-  double seconds_full;     /* per image, everything training */
+  double seconds_forward; /* per image, nothing but the classifier training */
+  double seconds_full;    /* per image, everything training */
 } Preview;
 
 static void
@@ -115,22 +115,28 @@ format_duration (double seconds)
 /* ---- the choice ---- */
 
 static gboolean
-preset_wants (int n_blocks, int block, GraftFreezePreset preset, int last_blocks)
+preset_wants (int n_blocks,
+              int block,
+              GraftFreezePreset preset,
+              int last_blocks)
 {
   int trunk = n_blocks - 1;
 
-  return block == n_blocks - 1 || preset == GRAFT_FREEZE_NONE
-         || (preset == GRAFT_FREEZE_LAST_BLOCKS && block >= trunk - last_blocks);
+  return block == n_blocks - 1 || preset == GRAFT_FREEZE_NONE ||
+         (preset == GRAFT_FREEZE_LAST_BLOCKS && block >= trunk - last_blocks);
 }
 
 /* Which preset the switches show, FALSE when none does. */
 static gboolean
-switches_match_preset (GraftLayersPage *self, GraftFreezePreset *preset, int *last_blocks)
+switches_match_preset (GraftLayersPage *self,
+                       GraftFreezePreset *preset,
+                       int *last_blocks)
 {
   int trunk = self->n_blocks - 1;
   int first_trainable = trunk;
 
-  for (int b = trunk - 1; b >= 0 && gtk_switch_get_active (GTK_SWITCH (self->switches[b])); b--)
+  for (int b = trunk - 1;
+       b >= 0 && gtk_switch_get_active (GTK_SWITCH (self->switches[b])); b--)
     first_trainable = b;
   for (int b = 0; b < first_trainable; b++)
     if (gtk_switch_get_active (GTK_SWITCH (self->switches[b])))
@@ -153,12 +159,13 @@ update_counts (GraftLayersPage *self)
   gint64 total = graft_trainer_count_params (trainer, FALSE);
   g_autofree char *n_trainable = format_count (trainable);
   g_autofree char *n_frozen = format_count (total - trainable);
-  g_autofree char *counts
-      = g_strdup_printf (_ ("%s parameters will learn; %s stay as they are."), n_trainable,
-                         n_frozen);
+  g_autofree char *counts =
+      g_strdup_printf (_ ("%s parameters will learn; %s stay as they are."),
+                       n_trainable, n_frozen);
   int first_trainable_node = self->n_nodes;
   int n_blocks_unused;
-  const GraftBlock *blocks = graft_trainer_get_blocks (trainer, &n_blocks_unused);
+  const GraftBlock *blocks =
+      graft_trainer_get_blocks (trainer, &n_blocks_unused);
   double share, per_image, epoch;
   g_autofree char *duration = NULL;
   g_autofree char *time_text = NULL;
@@ -172,18 +179,21 @@ update_counts (GraftLayersPage *self)
       }
   /* Layers from the first trainable one on need a backward pass; the
    * frozen ones before it only run forward. */
-  share = (double) (self->n_nodes - first_trainable_node) / MAX (self->n_nodes, 1);
-  per_image = self->preview->seconds_forward
-              + share * MAX (0, self->preview->seconds_full - self->preview->seconds_forward);
+  share =
+      (double) (self->n_nodes - first_trainable_node) / MAX (self->n_nodes, 1);
+  per_image = self->preview->seconds_forward +
+              share * MAX (0, self->preview->seconds_full -
+                                  self->preview->seconds_forward);
   epoch = per_image * MAX (self->n_train_photos, 1);
   duration = format_duration (epoch);
   time_text = g_strdup_printf (
-      g_dngettext (GETTEXT_PACKAGE,
-                   "One pass over %d photo takes %s on this computer (estimated from "
-                   "training steps measured when the model was read).",
-                   "One pass over %d photos takes %s on this computer (estimated from "
-                   "training steps measured when the model was read).",
-                   MAX (self->n_train_photos, 1)),
+      g_dngettext (
+          GETTEXT_PACKAGE,
+          "One pass over %d photo takes %s on this computer (estimated from "
+          "training steps measured when the model was read).",
+          "One pass over %d photos takes %s on this computer (estimated from "
+          "training steps measured when the model was read).",
+          MAX (self->n_train_photos, 1)),
       MAX (self->n_train_photos, 1), duration);
   gtk_label_set_text (GTK_LABEL (self->time_label), time_text);
 }
@@ -212,7 +222,8 @@ static void
 on_switch_active (GtkSwitch *sw, GParamSpec *pspec, gpointer user_data)
 {
   GraftLayersPage *self = user_data;
-  int block = GPOINTER_TO_INT (g_object_get_data (G_OBJECT (sw), "graft-block"));
+  int block =
+      GPOINTER_TO_INT (g_object_get_data (G_OBJECT (sw), "graft-block"));
 
   graft_trainer_set_block_trainable (self->preview->trainer, block,
                                      gtk_switch_get_active (sw));
@@ -263,7 +274,8 @@ on_spin_changed (GtkSpinButton *spin, gpointer user_data)
 
   if (self->applying)
     return;
-  apply_preset (self, GRAFT_FREEZE_LAST_BLOCKS, gtk_spin_button_get_value_as_int (spin));
+  apply_preset (self, GRAFT_FREEZE_LAST_BLOCKS,
+                gtk_spin_button_get_value_as_int (spin));
 }
 
 /* ---- reading the model ---- */
@@ -286,7 +298,10 @@ preview_job_free (gpointer data)
 /* Seconds per image of one training step with the trainer's current
  * freezing, the best of two (the first warms the caches). */
 static gboolean
-time_step (GraftTrainer *trainer, const float *images, const int *labels, double *seconds,
+time_step (GraftTrainer *trainer,
+           const float *images,
+           const int *labels,
+           double *seconds,
            GError **error)
 {
   *seconds = INFINITY;
@@ -294,16 +309,20 @@ time_step (GraftTrainer *trainer, const float *images, const int *labels, double
     {
       gint64 start = g_get_monotonic_time ();
       float loss;
-      if (!graft_trainer_compute_gradients (trainer, images, labels, MEASURE_BATCH, &loss,
-                                            error))
+      if (!graft_trainer_compute_gradients (trainer, images, labels,
+                                            MEASURE_BATCH, &loss, error))
         return FALSE;
-      *seconds = MIN (*seconds, (g_get_monotonic_time () - start) / 1e6 / MEASURE_BATCH);
+      *seconds = MIN (*seconds,
+                      (g_get_monotonic_time () - start) / 1e6 / MEASURE_BATCH);
     }
   return TRUE;
 }
 
 static void
-preview_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+preview_thread (GTask *task,
+                gpointer source,
+                gpointer data,
+                GCancellable *cancellable)
 {
   PreviewJob *job = data;
   g_autoptr (GraftGraph) base = NULL;
@@ -317,13 +336,16 @@ preview_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
 
   graft_train_config_init (&config);
   base = graft_graph_load (job->path, &error);
-  if (base != NULL
-      && graft_preprocess_from_metadata (
+  if (base != NULL &&
+      graft_preprocess_from_metadata (
           &pp, graft_onnx_model_get_metadata (base->model, "preprocess.size"),
-          graft_onnx_model_get_metadata (base->model, "preprocess.central_crop"),
+          graft_onnx_model_get_metadata (base->model,
+                                         "preprocess.central_crop"),
           graft_onnx_model_get_metadata (base->model, "preprocess.mean"),
-          graft_onnx_model_get_metadata (base->model, "preprocess.std"), &error))
-    preview->trainer = graft_trainer_new (base, MAX (job->n_classes, 2), &config, &error);
+          graft_onnx_model_get_metadata (base->model, "preprocess.std"),
+          &error))
+    preview->trainer =
+        graft_trainer_new (base, MAX (job->n_classes, 2), &config, &error);
   graft_train_config_clear (&config);
   if (preview->trainer == NULL)
     goto fail;
@@ -332,10 +354,12 @@ preview_thread (GTask *task, gpointer source, gpointer data, GCancellable *cance
   for (size_t i = 0; i < n; i++)
     images[i] = (float) ((i * 2654435761u) % 1000) / 500.0f - 1.0f;
   graft_trainer_freeze_preset (preview->trainer, GRAFT_FREEZE_HEAD_ONLY, 0);
-  if (!time_step (preview->trainer, images, labels, &preview->seconds_forward, &error))
+  if (!time_step (preview->trainer, images, labels, &preview->seconds_forward,
+                  &error))
     goto fail;
   graft_trainer_freeze_preset (preview->trainer, GRAFT_FREEZE_NONE, 0);
-  if (!time_step (preview->trainer, images, labels, &preview->seconds_full, &error))
+  if (!time_step (preview->trainer, images, labels, &preview->seconds_full,
+                  &error))
     goto fail;
   g_task_return_pointer (task, preview, preview_free);
   return;
@@ -352,7 +376,8 @@ block_row_new (GraftLayersPage *self, const GraftBlock *block, int index)
   g_autofree char *params = format_count (block->params);
   g_autofree char *subtitle
       /* Translators: a block's kind, then its parameter count */
-      = g_strdup_printf (_ ("%s · %s parameters"), block_kind_words (block->kind), params);
+      = g_strdup_printf (_ ("%s · %s parameters"),
+                         block_kind_words (block->kind), params);
 
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), block->name);
@@ -400,7 +425,8 @@ preview_done (GObject *source, GAsyncResult *res, gpointer user_data)
   set_loading (self, FALSE);
   if (preview == NULL)
     {
-      adw_status_page_set_description (ADW_STATUS_PAGE (self->error_page), error->message);
+      adw_status_page_set_description (ADW_STATUS_PAGE (self->error_page),
+                                       error->message);
       gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "error");
       return;
     }
@@ -413,7 +439,8 @@ preview_done (GObject *source, GAsyncResult *res, gpointer user_data)
   g_free (self->switches);
   self->switches = g_new0 (GtkWidget *, self->n_blocks);
   for (int b = 0; b < self->n_blocks; b++)
-    gtk_list_box_append (GTK_LIST_BOX (self->blocks_list), block_row_new (self, &blocks[b], b));
+    gtk_list_box_append (GTK_LIST_BOX (self->blocks_list),
+                         block_row_new (self, &blocks[b], b));
   gtk_spin_button_set_range (GTK_SPIN_BUTTON (self->last_spin), 1,
                              MAX (1, self->n_blocks - 1));
   {
@@ -421,7 +448,8 @@ preview_done (GObject *source, GAsyncResult *res, gpointer user_data)
     GraftFinetuneOptions defaults;
     graft_finetune_options_init (&defaults);
     self->applying = TRUE;
-    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->last_spin), defaults.last_blocks);
+    gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->last_spin),
+                               defaults.last_blocks);
     self->applying = FALSE;
     apply_preset (self, defaults.preset, defaults.last_blocks);
     graft_finetune_options_clear (&defaults);
@@ -444,8 +472,11 @@ label_new (const char *text, const char *css_class)
 }
 
 static GtkWidget *
-preset_row_new (GraftLayersPage *self, GtkWidget **radio, GtkCheckButton *group,
-                const char *title, const char *when)
+preset_row_new (GraftLayersPage *self,
+                GtkWidget **radio,
+                GtkCheckButton *group,
+                const char *title,
+                const char *when)
 {
   GtkWidget *row = adw_action_row_new ();
 
@@ -477,64 +508,75 @@ graft_layers_page_init (GraftLayersPage *self)
   self->cancellable = g_cancellable_new ();
   self->stack = gtk_stack_new ();
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "view-list-symbolic");
-  adw_status_page_set_title (ADW_STATUS_PAGE (empty), _ ("Choose a Model and Photos First"));
-  adw_status_page_set_description (
-      ADW_STATUS_PAGE (empty),
-      _ ("The layers you can train depend on the base model and on your categories."));
+  adw_status_page_set_title (ADW_STATUS_PAGE (empty),
+                             _ ("Choose a Model and Photos First"));
+  adw_status_page_set_description (ADW_STATUS_PAGE (empty),
+                                   _ ("The layers you can train depend on the "
+                                      "base model and on your categories."));
   gtk_stack_add_named (GTK_STACK (self->stack), empty, "empty");
   gtk_spinner_set_spinning (GTK_SPINNER (spinner), TRUE);
   gtk_widget_set_size_request (spinner, 32, 32);
   gtk_widget_set_valign (loading, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (loading), spinner);
-  gtk_box_append (GTK_BOX (loading),
-                  gtk_label_new (_ ("Reading the model and timing a training step…")));
+  gtk_box_append (
+      GTK_BOX (loading),
+      gtk_label_new (_ ("Reading the model and timing a training step…")));
   gtk_stack_add_named (GTK_STACK (self->stack), loading, "loading");
   self->error_page = adw_status_page_new ();
-  adw_status_page_set_icon_name (ADW_STATUS_PAGE (self->error_page), "dialog-error-symbolic");
+  adw_status_page_set_icon_name (ADW_STATUS_PAGE (self->error_page),
+                                 "dialog-error-symbolic");
   adw_status_page_set_title (ADW_STATUS_PAGE (self->error_page),
                              _ ("This Model Cannot Be Fine-Tuned"));
   gtk_stack_add_named (GTK_STACK (self->stack), self->error_page, "error");
 
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled),
+                                  GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 920);
   gtk_widget_set_margin_top (box, 24);
   gtk_widget_set_margin_bottom (box, 24);
   gtk_widget_set_margin_start (box, 12);
   gtk_widget_set_margin_end (box, 12);
-  gtk_box_append (GTK_BOX (box), label_new (_ ("Choose What Learns"), "title-2"));
-  gtk_box_append (
-      GTK_BOX (box),
-      label_new (_ ("The base model's layers already recognize shapes and textures. The new "
-                    "classifier always learns your categories; the layers before it can stay "
-                    "as they are (frozen) or adapt too."),
-                 NULL));
+  gtk_box_append (GTK_BOX (box),
+                  label_new (_ ("Choose What Learns"), "title-2"));
+  gtk_box_append (GTK_BOX (box),
+                  label_new (_ ("The base model's layers already recognize "
+                                "shapes and textures. The new "
+                                "classifier always learns your categories; the "
+                                "layers before it can stay "
+                                "as they are (frozen) or adapt too."),
+                             NULL));
 
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (presets), _ ("How Much to Train"));
-  row = preset_row_new (self, &self->radio_head, NULL, _ ("Train only the new classifier"),
-                        _ ("Fastest. Best with few photos, or categories like everyday "
-                           "things ImageNet already knows."));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (presets),
+                                   _ ("How Much to Train"));
+  row = preset_row_new (
+      self, &self->radio_head, NULL, _ ("Train only the new classifier"),
+      _ ("Fastest. Best with few photos, or categories like everyday "
+         "things ImageNet already knows."));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (presets), row);
-  row = preset_row_new (self, &self->radio_last, GTK_CHECK_BUTTON (self->radio_head),
-                        _ ("Also fine-tune the last blocks"),
-                        _ ("With a few hundred photos per category. Set how many blocks."));
+  row = preset_row_new (
+      self, &self->radio_last, GTK_CHECK_BUTTON (self->radio_head),
+      _ ("Also fine-tune the last blocks"),
+      _ ("With a few hundred photos per category. Set how many blocks."));
   self->last_spin = gtk_spin_button_new_with_range (1, 20, 1);
   gtk_widget_set_valign (self->last_spin, GTK_ALIGN_CENTER);
   gtk_widget_set_tooltip_text (self->last_spin, _ ("Blocks to fine-tune"));
-  g_signal_connect (self->last_spin, "value-changed", G_CALLBACK (on_spin_changed), self);
+  g_signal_connect (self->last_spin, "value-changed",
+                    G_CALLBACK (on_spin_changed), self);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), self->last_spin);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (presets), row);
-  row = preset_row_new (self, &self->radio_all, GTK_CHECK_BUTTON (self->radio_head),
-                        _ ("Fine-tune everything"),
-                        _ ("Slowest. For many photos, or images unlike everyday photos "
-                           "(X-rays, microscopy, satellite views)."));
+  row = preset_row_new (
+      self, &self->radio_all, GTK_CHECK_BUTTON (self->radio_head),
+      _ ("Fine-tune everything"),
+      _ ("Slowest. For many photos, or images unlike everyday photos "
+         "(X-rays, microscopy, satellite views)."));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (presets), row);
   gtk_box_append (GTK_BOX (box), presets);
 
-  self->custom_label = label_new (_ ("Your own choice of blocks: Graft trains exactly the "
-                                     "switched-on blocks, without the comparison with the "
-                                     "classifier alone."),
-                                  "dim-label");
+  self->custom_label =
+      label_new (_ ("Your own choice of blocks: Graft trains exactly the "
+                    "switched-on blocks, without the comparison with the "
+                    "classifier alone."),
+                 "dim-label");
   gtk_widget_set_visible (self->custom_label, FALSE);
   gtk_box_append (GTK_BOX (box), self->custom_label);
   self->counts_label = label_new (NULL, "heading");
@@ -542,15 +584,19 @@ graft_layers_page_init (GraftLayersPage *self)
   self->time_label = label_new (NULL, "dim-label");
   gtk_box_append (GTK_BOX (box), self->time_label);
 
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (blocks_group), _ ("Blocks"));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (blocks_group),
+                                   _ ("Blocks"));
   adw_preferences_group_set_description (
       ADW_PREFERENCES_GROUP (blocks_group),
-      _ ("From the photo's side (first) to the answer (last). Switch a block on to let it "
+      _ ("From the photo's side (first) to the answer (last). Switch a block "
+         "on to let it "
          "learn."));
   self->blocks_list = gtk_list_box_new ();
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->blocks_list), GTK_SELECTION_NONE);
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->blocks_list),
+                                   GTK_SELECTION_NONE);
   gtk_widget_add_css_class (self->blocks_list, "boxed-list");
-  adw_preferences_group_add (ADW_PREFERENCES_GROUP (blocks_group), self->blocks_list);
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (blocks_group),
+                             self->blocks_list);
   gtk_box_append (GTK_BOX (box), blocks_group);
 
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
@@ -581,7 +627,10 @@ graft_layers_page_finalize (GObject *object)
 }
 
 static void
-graft_layers_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+graft_layers_page_get_property (GObject *object,
+                                guint prop_id,
+                                GValue *value,
+                                GParamSpec *pspec)
 {
   GraftLayersPage *self = GRAFT_LAYERS_PAGE (object);
 
@@ -617,7 +666,9 @@ graft_layers_page_new (void)
 }
 
 void
-graft_layers_page_set_model (GraftLayersPage *self, const char *model_path, int n_classes,
+graft_layers_page_set_model (GraftLayersPage *self,
+                             const char *model_path,
+                             int n_classes,
                              int n_train_photos)
 {
   g_autoptr (GTask) task = NULL;
@@ -637,7 +688,8 @@ graft_layers_page_set_model (GraftLayersPage *self, const char *model_path, int 
   job = g_new0 (PreviewJob, 1);
   job->path = g_strdup (model_path);
   job->n_classes = n_classes;
-  task = g_task_new (NULL, self->cancellable, preview_done, g_object_ref (self));
+  task =
+      g_task_new (NULL, self->cancellable, preview_done, g_object_ref (self));
   g_task_set_task_data (task, job, preview_job_free);
   g_task_run_in_thread (task, preview_thread);
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "loading");
@@ -659,23 +711,29 @@ graft_layers_page_get_n_blocks (GraftLayersPage *self)
 }
 
 void
-graft_layers_page_set_preset (GraftLayersPage *self, GraftFreezePreset preset, int last_blocks)
+graft_layers_page_set_preset (GraftLayersPage *self,
+                              GraftFreezePreset preset,
+                              int last_blocks)
 {
   g_return_if_fail (GRAFT_IS_LAYERS_PAGE (self));
   if (preset == GRAFT_FREEZE_LAST_BLOCKS)
     {
       self->applying = TRUE;
-      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->last_spin), last_blocks);
+      gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->last_spin),
+                                 last_blocks);
       self->applying = FALSE;
     }
   apply_preset (self, preset, last_blocks);
 }
 
 void
-graft_layers_page_set_block_trainable (GraftLayersPage *self, int block, gboolean trainable)
+graft_layers_page_set_block_trainable (GraftLayersPage *self,
+                                       int block,
+                                       gboolean trainable)
 {
   g_return_if_fail (GRAFT_IS_LAYERS_PAGE (self));
-  g_return_if_fail (block >= 0 && block < graft_layers_page_get_n_blocks (self));
+  g_return_if_fail (block >= 0 &&
+                    block < graft_layers_page_get_n_blocks (self));
   if (gtk_widget_get_sensitive (self->switches[block]))
     gtk_switch_set_active (GTK_SWITCH (self->switches[block]), trainable);
 }
@@ -684,13 +742,17 @@ gboolean
 graft_layers_page_get_block_trainable (GraftLayersPage *self, int block)
 {
   g_return_val_if_fail (GRAFT_IS_LAYERS_PAGE (self), FALSE);
-  g_return_val_if_fail (block >= 0 && block < graft_layers_page_get_n_blocks (self), FALSE);
+  g_return_val_if_fail (
+      block >= 0 && block < graft_layers_page_get_n_blocks (self), FALSE);
   return gtk_switch_get_active (GTK_SWITCH (self->switches[block]));
 }
 
 gboolean
-graft_layers_page_get_choice (GraftLayersPage *self, GraftFreezePreset *preset, int *last_blocks,
-                              gboolean **trainable, int *n_blocks)
+graft_layers_page_get_choice (GraftLayersPage *self,
+                              GraftFreezePreset *preset,
+                              int *last_blocks,
+                              gboolean **trainable,
+                              int *n_blocks)
 {
   g_return_val_if_fail (GRAFT_IS_LAYERS_PAGE (self), FALSE);
   *trainable = NULL;
@@ -717,5 +779,7 @@ gint64
 graft_layers_page_get_trainable_params (GraftLayersPage *self)
 {
   g_return_val_if_fail (GRAFT_IS_LAYERS_PAGE (self), 0);
-  return self->preview ? graft_trainer_count_params (self->preview->trainer, TRUE) : 0;
+  return self->preview
+             ? graft_trainer_count_params (self->preview->trainer, TRUE)
+             : 0;
 }

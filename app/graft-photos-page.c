@@ -83,7 +83,8 @@ class_row_new (GraftPhotosPage *self, int index, int n_train, int n_val)
   GtkWidget *name = gtk_label_new (self->dataset->classes[index]);
   g_autofree char *counts_text
       /* Translators: counts of photos of one category */
-      = g_strdup_printf (_ ("%d for training, %d for checking"), n_train, n_val);
+      = g_strdup_printf (_ ("%d for training, %d for checking"), n_train,
+                         n_val);
   GtkWidget *counts = gtk_label_new (counts_text);
   GtkWidget *strip = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
 
@@ -126,7 +127,8 @@ static GtkWidget *
 issue_row_new (const GraftDatasetIssue *issue)
 {
   GtkWidget *row;
-  GtkWidget *icon = gtk_image_new_from_icon_name (severity_icon (issue->severity));
+  GtkWidget *icon =
+      gtk_image_new_from_icon_name (severity_icon (issue->severity));
   guint n_files = issue->files ? g_strv_length (issue->files) : 0;
 
   if (issue->severity == GRAFT_SEVERITY_ERROR)
@@ -140,9 +142,9 @@ issue_row_new (const GraftDatasetIssue *issue)
     }
   else
     {
-      g_autofree char *subtitle
-          = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u file", "%u files", n_files),
-                             n_files);
+      g_autofree char *subtitle = g_strdup_printf (
+          g_dngettext (GETTEXT_PACKAGE, "%u file", "%u files", n_files),
+          n_files);
       row = adw_expander_row_new ();
       adw_expander_row_add_prefix (ADW_EXPANDER_ROW (row), icon);
       adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (row), subtitle);
@@ -153,14 +155,16 @@ issue_row_new (const GraftDatasetIssue *issue)
           g_autofree char *dir_path = g_path_get_dirname (issue->files[i]);
           g_autofree char *dir = g_filename_display_name (dir_path);
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (file_row), base);
-          adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (file_row), FALSE);
+          adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (file_row),
+                                              FALSE);
           adw_action_row_set_subtitle (ADW_ACTION_ROW (file_row), dir);
           adw_expander_row_add_row (ADW_EXPANDER_ROW (row), file_row);
         }
       if (n_files > MAX_FILES_LISTED)
         {
           GtkWidget *more = adw_action_row_new ();
-          g_autofree char *text = g_strdup_printf (_ ("… and %u more"), n_files - MAX_FILES_LISTED);
+          g_autofree char *text =
+              g_strdup_printf (_ ("… and %u more"), n_files - MAX_FILES_LISTED);
           adw_preferences_row_set_title (ADW_PREFERENCES_ROW (more), text);
           adw_expander_row_add_row (ADW_EXPANDER_ROW (row), more);
         }
@@ -184,16 +188,19 @@ thumbs_done (GObject *source, GAsyncResult *res, gpointer user_data)
   /* The thumbnails come in the order they were asked for: per class, the
    * first THUMBS_PER_CLASS training photos. */
   count = g_new0 (int, self->dataset->n_classes);
-  for (guint i = 0, t = 0; i < self->dataset->items->len && t < thumbs->len; i++)
+  for (guint i = 0, t = 0; i < self->dataset->items->len && t < thumbs->len;
+       i++)
     {
-      const GraftDatasetItem *item = &g_array_index (self->dataset->items, GraftDatasetItem, i);
+      const GraftDatasetItem *item =
+          &g_array_index (self->dataset->items, GraftDatasetItem, i);
       g_autofree char *name = NULL;
       if (count[item->label] >= THUMBS_PER_CLASS)
         continue;
       count[item->label]++;
       name = g_filename_display_basename (item->path);
-      gtk_box_append (GTK_BOX (self->thumb_strips[item->label]),
-                      graft_thumbnail_picture (thumbs->pdata[t++], THUMB_SIZE, name));
+      gtk_box_append (
+          GTK_BOX (self->thumb_strips[item->label]),
+          graft_thumbnail_picture (thumbs->pdata[t++], THUMB_SIZE, name));
       self->n_thumbnails++;
     }
   g_free (count);
@@ -207,16 +214,17 @@ start_thumbnails (GraftPhotosPage *self)
 
   for (guint i = 0; i < self->dataset->items->len; i++)
     {
-      const GraftDatasetItem *item = &g_array_index (self->dataset->items, GraftDatasetItem, i);
+      const GraftDatasetItem *item =
+          &g_array_index (self->dataset->items, GraftDatasetItem, i);
       if (count[item->label] >= THUMBS_PER_CLASS)
         continue;
       count[item->label]++;
       g_ptr_array_add (paths, item->path);
     }
   g_free (count);
-  graft_thumbnails_load_async ((const char *const *) paths->pdata, (int) paths->len,
-                               THUMB_SIZE, self->cancellable, thumbs_done,
-                               g_object_ref (self));
+  graft_thumbnails_load_async ((const char *const *) paths->pdata,
+                               (int) paths->len, THUMB_SIZE, self->cancellable,
+                               thumbs_done, g_object_ref (self));
 }
 
 static void
@@ -243,15 +251,18 @@ show_dataset (GraftPhotosPage *self)
     }
   if (ds->given_split)
     summary = g_strdup_printf (
-        _ ("%d photos in %d categories. Your own training and validation folders are used "
+        _ ("%d photos in %d categories. Your own training and validation "
+           "folders are used "
            "as they are: %d photos to learn from, %d to check the model on."),
         total_train + total_val, ds->n_classes, total_train, total_val);
   else
-    summary = g_strdup_printf (
-        _ ("%d photos in %d categories. Graft set aside %d of them (about one in five of "
-           "each category) to check the model on photos it never learned from; it learns "
-           "from the other %d."),
-        total_train + total_val, ds->n_classes, total_val, total_train);
+    summary = g_strdup_printf (_ ("%d photos in %d categories. Graft set aside "
+                                  "%d of them (about one in five of "
+                                  "each category) to check the model on photos "
+                                  "it never learned from; it learns "
+                                  "from the other %d."),
+                               total_train + total_val, ds->n_classes,
+                               total_val, total_train);
   gtk_label_set_text (GTK_LABEL (self->summary_label), summary);
   gtk_widget_set_visible (self->summary_label, TRUE);
   adw_preferences_group_set_description (self->classes_group, root);
@@ -259,25 +270,29 @@ show_dataset (GraftPhotosPage *self)
 
   clear_list (self->health_list);
   for (guint i = 0; i < ds->issues->len; i++)
-    gtk_list_box_append (GTK_LIST_BOX (self->health_list), issue_row_new (ds->issues->pdata[i]));
+    gtk_list_box_append (GTK_LIST_BOX (self->health_list),
+                         issue_row_new (ds->issues->pdata[i]));
   if (ds->issues->len == 0)
     {
       GtkWidget *row = adw_action_row_new ();
       GtkWidget *icon = gtk_image_new_from_icon_name ("emblem-ok-symbolic");
       gtk_widget_add_css_class (icon, "success");
       adw_action_row_add_prefix (ADW_ACTION_ROW (row), icon);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
-                                     _ ("No problems found: the photos are ready."));
+      adw_preferences_row_set_title (
+          ADW_PREFERENCES_ROW (row),
+          _ ("No problems found: the photos are ready."));
       gtk_list_box_append (GTK_LIST_BOX (self->health_list), row);
     }
   adw_preferences_group_set_description (
-      self->health_group,
-      graft_dataset_usable (ds)
-          ? _ ("Things worth knowing before training. Open an entry to see its files.")
-          : _ ("Training cannot start until the problems marked in red are fixed. Open an "
-               "entry to see its files."));
+      self->health_group, graft_dataset_usable (ds)
+                              ? _ ("Things worth knowing before training. Open "
+                                   "an entry to see its files.")
+                              : _ ("Training cannot start until the problems "
+                                   "marked in red are fixed. Open an "
+                                   "entry to see its files."));
   gtk_widget_set_visible (GTK_WIDGET (self->health_group), TRUE);
-  gtk_label_set_text (GTK_LABEL (self->drop_title), _ ("Drop Another Folder Here"));
+  gtk_label_set_text (GTK_LABEL (self->drop_title),
+                      _ ("Drop Another Folder Here"));
   start_thumbnails (self);
 }
 
@@ -317,7 +332,10 @@ scan_progress (int files_seen, gpointer user)
 }
 
 static void
-scan_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+scan_thread (GTask *task,
+             gpointer source,
+             gpointer data,
+             GCancellable *cancellable)
 {
   ScanJob *job = data;
   GraftDatasetOptions options;
@@ -330,8 +348,8 @@ scan_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancella
   graft_dataset_options_init (&options);
   options.seed = config.seed;
   options.min_side = job->min_side;
-  ds = graft_dataset_scan (job->root, &options, cancellable, scan_progress, job->files_seen,
-                           &error);
+  ds = graft_dataset_scan (job->root, &options, cancellable, scan_progress,
+                           job->files_seen, &error);
   graft_train_config_clear (&config);
   if (ds == NULL)
     g_task_return_error (task, error);
@@ -344,10 +362,10 @@ update_scan_progress (gpointer user_data)
 {
   GraftPhotosPage *self = user_data;
   int seen = g_atomic_int_get (&self->files_seen);
-  g_autofree char *text
-      = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Looking through the photos… %d file",
-                                      "Looking through the photos… %d files", seen),
-                         seen);
+  g_autofree char *text = g_strdup_printf (
+      g_dngettext (GETTEXT_PACKAGE, "Looking through the photos… %d file",
+                   "Looking through the photos… %d files", seen),
+      seen);
 
   gtk_label_set_text (GTK_LABEL (self->scan_label), text);
   return G_SOURCE_CONTINUE;
@@ -360,8 +378,8 @@ scan_done (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr (GError) error = NULL;
   GraftDataset *ds = g_task_propagate_pointer (G_TASK (res), &error);
 
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)
-      || g_task_get_cancellable (G_TASK (res)) != self->cancellable)
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_task_get_cancellable (G_TASK (res)) != self->cancellable)
     {
       g_clear_pointer (&ds, graft_dataset_free);
       return; /* a newer scan is running */
@@ -415,7 +433,10 @@ start_scan (GraftPhotosPage *self, const char *root)
 /* Several folders, one category each: linked side by side in a private
  * folder, named as the folders are. */
 static char *
-link_folders (GraftPhotosPage *self, GFile *const *folders, int n, GError **error)
+link_folders (GraftPhotosPage *self,
+              GFile *const *folders,
+              int n,
+              GError **error)
 {
   g_autofree char *dir = g_dir_make_tmp ("graft-classes-XXXXXX", error);
 
@@ -453,7 +474,8 @@ graft_photos_page_load (GraftPhotosPage *self, GFile *const *folders, int n)
   if (root == NULL)
     {
       gtk_label_set_text (GTK_LABEL (self->error_label),
-                          error ? error->message : _ ("Only local folders can be used."));
+                          error ? error->message
+                                : _ ("Only local folders can be used."));
       gtk_widget_set_visible (self->error_label, TRUE);
       return;
     }
@@ -471,7 +493,8 @@ on_chooser_response (GtkNativeDialog *dialog, int response, gpointer user_data)
 
   if (response == GTK_RESPONSE_ACCEPT)
     {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autoptr (GFile) file =
+          gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       if (file != NULL)
         graft_photos_page_load (self, &file, 1);
     }
@@ -486,42 +509,53 @@ graft_photos_page_choose_folder (GraftPhotosPage *self)
   if (self->chooser != NULL)
     return;
   self->chooser = gtk_file_chooser_native_new (
-      _ ("Choose a Folder of Photos"), GTK_IS_WINDOW (native) ? GTK_WINDOW (native) : NULL,
+      _ ("Choose a Folder of Photos"),
+      GTK_IS_WINDOW (native) ? GTK_WINDOW (native) : NULL,
       GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _ ("_Choose"), _ ("_Cancel"));
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
   if (self->settings != NULL)
     {
-      g_autofree char *last = g_settings_get_string (self->settings, "last-folder");
+      g_autofree char *last =
+          g_settings_get_string (self->settings, "last-folder");
       if (last[0] != '\0')
         {
           g_autofree char *parent_path = g_path_get_dirname (last);
           g_autoptr (GFile) parent = g_file_new_for_path (parent_path);
-          gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser), parent, NULL);
+          gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->chooser),
+                                               parent, NULL);
         }
     }
-  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response),
+                    self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
 static gboolean
-on_drop (GtkDropTarget *target, const GValue *value, double x, double y, gpointer user_data)
+on_drop (GtkDropTarget *target,
+         const GValue *value,
+         double x,
+         double y,
+         gpointer user_data)
 {
   GraftPhotosPage *self = user_data;
   GSList *files = g_value_get_boxed (value);
   g_autoptr (GPtrArray) folders = g_ptr_array_new ();
 
   for (GSList *l = files; l != NULL; l = l->next)
-    if (g_file_query_file_type (l->data, G_FILE_QUERY_INFO_NONE, NULL) == G_FILE_TYPE_DIRECTORY)
+    if (g_file_query_file_type (l->data, G_FILE_QUERY_INFO_NONE, NULL) ==
+        G_FILE_TYPE_DIRECTORY)
       g_ptr_array_add (folders, l->data);
   if (folders->len == 0)
     {
-      gtk_label_set_text (GTK_LABEL (self->error_label),
-                          _ ("Drop folders, not single files: one folder holding a folder "
-                             "per category, or one folder per category."));
+      gtk_label_set_text (
+          GTK_LABEL (self->error_label),
+          _ ("Drop folders, not single files: one folder holding a folder "
+             "per category, or one folder per category."));
       gtk_widget_set_visible (self->error_label, TRUE);
       return FALSE;
     }
-  graft_photos_page_load (self, (GFile *const *) folders->pdata, (int) folders->len);
+  graft_photos_page_load (self, (GFile *const *) folders->pdata,
+                          (int) folders->len);
   return TRUE;
 }
 
@@ -555,14 +589,20 @@ build_drop_zone (GraftPhotosPage *self)
 {
   GtkWidget *zone = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   GtkWidget *icon = gtk_image_new_from_icon_name ("folder-pictures-symbolic");
-  GtkWidget *text = gtk_label_new (
-      _ ("Put each category's photos in a folder of its own (for example “cats” and "
-         "“dogs”), then drop the folder that holds them, or drop the category folders "
-         "themselves."));
+  GtkWidget *text =
+      gtk_label_new (_ ("Put each category's photos in a folder of its own "
+                        "(for example “cats” and "
+                        "“dogs”), then drop the folder that holds them, or "
+                        "drop the category folders "
+                        "themselves."));
   GtkWidget *button = gtk_button_new_with_mnemonic (_ ("_Choose Folder…"));
 
   gtk_widget_add_css_class (zone, "card");
   gtk_widget_add_css_class (zone, "drop-zone");
+  gtk_widget_set_margin_top (icon, 24);
+  gtk_widget_set_margin_start (text, 24);
+  gtk_widget_set_margin_end (text, 24);
+  gtk_widget_set_margin_bottom (button, 24);
   gtk_image_set_pixel_size (GTK_IMAGE (icon), 64);
   gtk_widget_add_css_class (icon, "dim-label");
   self->drop_title = gtk_label_new (_ ("Drop a Folder of Photos Here"));
@@ -583,7 +623,9 @@ build_drop_zone (GraftPhotosPage *self)
 }
 
 static GtkWidget *
-group_with_list (AdwPreferencesGroup **group, GtkWidget **list, const char *title)
+group_with_list (AdwPreferencesGroup **group,
+                 GtkWidget **list,
+                 const char *title)
 {
   *group = ADW_PREFERENCES_GROUP (adw_preferences_group_new ());
   adw_preferences_group_set_title (*group, title);
@@ -601,12 +643,13 @@ graft_photos_page_init (GraftPhotosPage *self)
   GtkWidget *scrolled = gtk_scrolled_window_new ();
   GtkWidget *clamp = adw_clamp_new ();
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 18);
-  GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  GtkDropTarget *drop =
+      gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
 
   self->link_dirs = g_ptr_array_new_with_free_func (g_free);
   self->cancellable = g_cancellable_new ();
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled),
+                                  GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 920);
   adw_clamp_set_tightening_threshold (ADW_CLAMP (clamp), 640);
   gtk_widget_set_margin_top (box, 24);
@@ -615,11 +658,12 @@ graft_photos_page_init (GraftPhotosPage *self)
   gtk_widget_set_margin_end (box, 12);
 
   gtk_box_append (GTK_BOX (box), label_new (_ ("Add Your Photos"), "title-2"));
-  gtk_box_append (GTK_BOX (box),
-                  label_new (_ ("Graft learns your categories from examples. A few dozen "
-                                "photos per category is enough to start; more gives a "
-                                "better model."),
-                             NULL));
+  gtk_box_append (
+      GTK_BOX (box),
+      label_new (_ ("Graft learns your categories from examples. A few dozen "
+                    "photos per category is enough to start; more gives a "
+                    "better model."),
+                 NULL));
   self->drop_zone = build_drop_zone (self);
   gtk_box_append (GTK_BOX (box), self->drop_zone);
 
@@ -638,17 +682,20 @@ graft_photos_page_init (GraftPhotosPage *self)
   gtk_widget_set_visible (self->summary_label, FALSE);
   gtk_box_append (GTK_BOX (box), self->summary_label);
 
-  gtk_box_append (GTK_BOX (box), group_with_list (&self->classes_group, &self->classes_list,
-                                                  _ ("Categories")));
-  gtk_box_append (GTK_BOX (box), group_with_list (&self->health_group, &self->health_list,
-                                                  _ ("Health Check")));
+  gtk_box_append (GTK_BOX (box),
+                  group_with_list (&self->classes_group, &self->classes_list,
+                                   _ ("Categories")));
+  gtk_box_append (GTK_BOX (box),
+                  group_with_list (&self->health_group, &self->health_list,
+                                   _ ("Health Check")));
 
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
   adw_bin_set_child (ADW_BIN (self), scrolled);
 
   g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
-  g_signal_connect (drop, "notify::current-drop", G_CALLBACK (on_drop_hover), self);
+  g_signal_connect (drop, "notify::current-drop", G_CALLBACK (on_drop_hover),
+                    self);
   gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (drop));
 }
 
@@ -693,7 +740,10 @@ graft_photos_page_finalize (GObject *object)
 }
 
 static void
-graft_photos_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+graft_photos_page_get_property (GObject *object,
+                                guint prop_id,
+                                GValue *value,
+                                GParamSpec *pspec)
 {
   GraftPhotosPage *self = GRAFT_PHOTOS_PAGE (object);
 

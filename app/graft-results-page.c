@@ -76,7 +76,8 @@ captioned (GBytes *rgb, const char *caption, const char *tooltip)
   GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 4);
   GtkWidget *label = gtk_label_new (caption);
 
-  gtk_box_append (GTK_BOX (box), graft_thumbnail_picture (rgb, THUMB_SIZE, tooltip));
+  gtk_box_append (GTK_BOX (box),
+                  graft_thumbnail_picture (rgb, THUMB_SIZE, tooltip));
   gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
   gtk_label_set_max_width_chars (GTK_LABEL (label), 12);
   gtk_widget_add_css_class (label, "caption");
@@ -113,22 +114,28 @@ thumbs_ready (GObject *source, GAsyncResult *res, gpointer user_data)
     for (guint i = 0; i < thumbs->len && i < request->indices->len; i++)
       {
         int v = g_array_index (request->indices, int, i);
-        g_autofree char *name = g_filename_display_basename (request->result->val_paths[v]);
+        g_autofree char *name =
+            g_filename_display_basename (request->result->val_paths[v]);
         g_autofree char *caption = NULL;
         if (request->show_classes)
           /* Translators: true category → what the model said */
-          caption = g_strdup_printf (_ ("%s → %s"),
-                                     request->result->classes[request->result->val_labels[v]],
-                                     request->result->classes[request->result->val_predicted[v]]);
-        gtk_flow_box_append (GTK_FLOW_BOX (request->flow),
-                             captioned (thumbs->pdata[i], caption ? caption : name, name));
+          caption = g_strdup_printf (
+              _ ("%s → %s"),
+              request->result->classes[request->result->val_labels[v]],
+              request->result->classes[request->result->val_predicted[v]]);
+        gtk_flow_box_append (
+            GTK_FLOW_BOX (request->flow),
+            captioned (thumbs->pdata[i], caption ? caption : name, name));
       }
   thumb_request_free (request);
 }
 
 static void
-load_thumbs_into (GtkWidget *flow, GraftTrainResult *result, GArray *indices,
-                  gboolean show_classes, GCancellable *cancellable)
+load_thumbs_into (GtkWidget *flow,
+                  GraftTrainResult *result,
+                  GArray *indices,
+                  gboolean show_classes,
+                  GCancellable *cancellable)
 {
   ThumbRequest *request = g_new0 (ThumbRequest, 1);
   g_autoptr (GPtrArray) paths = g_ptr_array_new ();
@@ -139,8 +146,9 @@ load_thumbs_into (GtkWidget *flow, GraftTrainResult *result, GArray *indices,
   request->show_classes = show_classes;
   for (guint i = 0; i < indices->len; i++)
     g_ptr_array_add (paths, result->val_paths[g_array_index (indices, int, i)]);
-  graft_thumbnails_load_async ((const char *const *) paths->pdata, (int) paths->len, THUMB_SIZE,
-                               cancellable, thumbs_ready, request);
+  graft_thumbnails_load_async ((const char *const *) paths->pdata,
+                               (int) paths->len, THUMB_SIZE, cancellable,
+                               thumbs_ready, request);
 }
 
 static GtkWidget *
@@ -157,7 +165,9 @@ flow_new (void)
 }
 
 GtkWindow *
-graft_results_page_show_cell (GraftResultsPage *self, int true_class, int predicted_class)
+graft_results_page_show_cell (GraftResultsPage *self,
+                              int true_class,
+                              int predicted_class)
 {
   GraftTrainResult *result = self->result;
   GtkWidget *window, *toolbar, *header, *scrolled, *flow, *label;
@@ -168,19 +178,25 @@ graft_results_page_show_cell (GraftResultsPage *self, int true_class, int predic
 
   g_return_val_if_fail (GRAFT_IS_RESULTS_PAGE (self), NULL);
   g_return_val_if_fail (result != NULL, NULL);
-  g_return_val_if_fail (true_class >= 0 && true_class < result->n_classes, NULL);
-  g_return_val_if_fail (predicted_class >= 0 && predicted_class < result->n_classes, NULL);
+  g_return_val_if_fail (true_class >= 0 && true_class < result->n_classes,
+                        NULL);
+  g_return_val_if_fail (
+      predicted_class >= 0 && predicted_class < result->n_classes, NULL);
 
   for (int v = 0; v < result->n_val; v++)
-    if (result->val_labels[v] == true_class && result->val_predicted[v] == predicted_class)
+    if (result->val_labels[v] == true_class &&
+        result->val_predicted[v] == predicted_class)
       g_array_append_val (indices, v);
   title = true_class == predicted_class
-              ? g_strdup_printf (_ ("“%s”, Recognized"), result->classes[true_class])
-              : g_strdup_printf (_ ("“%s” Taken for “%s”"), result->classes[true_class],
+              ? g_strdup_printf (_ ("“%s”, Recognized"),
+                                 result->classes[true_class])
+              : g_strdup_printf (_ ("“%s” Taken for “%s”"),
+                                 result->classes[true_class],
                                  result->classes[predicted_class]);
-  subtitle = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u validation photo",
-                                           "%u validation photos", indices->len),
-                              indices->len);
+  subtitle =
+      g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u validation photo",
+                                    "%u validation photos", indices->len),
+                       indices->len);
   window = adw_window_new ();
   gtk_window_set_title (GTK_WINDOW (window), title);
   gtk_window_set_modal (GTK_WINDOW (window), TRUE);
@@ -214,17 +230,21 @@ graft_results_page_show_cell (GraftResultsPage *self, int true_class, int predic
     }
   gtk_box_append (GTK_BOX (toolbar), scrolled);
   adw_window_set_content (ADW_WINDOW (window), toolbar);
-  g_object_set_data (G_OBJECT (window), "graft-cell-count", GUINT_TO_POINTER (indices->len));
+  g_object_set_data (G_OBJECT (window), "graft-cell-count",
+                     GUINT_TO_POINTER (indices->len));
   g_object_set_data (G_OBJECT (window), "graft-cell-flow", flow);
   gtk_window_present (GTK_WINDOW (window));
   return GTK_WINDOW (window);
 }
 
 static void
-on_cell_activated (GraftConfusionView *view, int true_class, int predicted_class,
+on_cell_activated (GraftConfusionView *view,
+                   int true_class,
+                   int predicted_class,
                    gpointer user_data)
 {
-  graft_results_page_show_cell (GRAFT_RESULTS_PAGE (user_data), true_class, predicted_class);
+  graft_results_page_show_cell (GRAFT_RESULTS_PAGE (user_data), true_class,
+                                predicted_class);
 }
 
 /* ---- try an image ---- */
@@ -262,7 +282,10 @@ try_outcome_free (gpointer data)
 }
 
 static void
-try_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+try_thread (GTask *task,
+            gpointer source,
+            gpointer data,
+            GCancellable *cancellable)
 {
   TryJob *job = data;
   TryOutcome *outcome = g_new0 (TryOutcome, 1);
@@ -271,8 +294,8 @@ try_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellab
 
   outcome->probs = g_new0 (float, job->result->n_classes);
   g_mutex_lock (&job->result->lock);
-  ok = graft_classifier_classify_file (job->result->classifier, job->path, outcome->probs,
-                                       &error);
+  ok = graft_classifier_classify_file (job->result->classifier, job->path,
+                                       outcome->probs, &error);
   g_mutex_unlock (&job->result->lock);
   if (!ok)
     {
@@ -320,19 +343,25 @@ try_done (GObject *source, GAsyncResult *res, gpointer user_data)
       GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
       GtkWidget *name = gtk_label_new (top[i].label);
       GtkWidget *bar = gtk_level_bar_new_for_interval (0, 1);
-      g_autofree char *value = g_strdup_printf ("%.1f%%", 100 * top[i].probability);
+      g_autofree char *value =
+          g_strdup_printf ("%.1f%%", 100 * top[i].probability);
       GtkWidget *value_label = gtk_label_new (value);
 
       gtk_label_set_xalign (GTK_LABEL (name), 0);
-      gtk_label_set_width_chars (GTK_LABEL (name), 12);
+      /* A fixed width (not in characters: the best is bold) lines the
+       * bars up. */
+      gtk_widget_set_size_request (name, 140, -1);
       gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
       if (i == 0)
         gtk_widget_add_css_class (name, "heading");
       gtk_level_bar_set_value (GTK_LEVEL_BAR (bar), top[i].probability);
       /* No low/high colors: a probability is not a warning. */
-      gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar), GTK_LEVEL_BAR_OFFSET_LOW);
-      gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar), GTK_LEVEL_BAR_OFFSET_HIGH);
-      gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar), GTK_LEVEL_BAR_OFFSET_FULL);
+      gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar),
+                                         GTK_LEVEL_BAR_OFFSET_LOW);
+      gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar),
+                                         GTK_LEVEL_BAR_OFFSET_HIGH);
+      gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar),
+                                         GTK_LEVEL_BAR_OFFSET_FULL);
       gtk_widget_set_hexpand (bar, TRUE);
       gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
       gtk_label_set_width_chars (GTK_LABEL (value_label), 6);
@@ -373,7 +402,8 @@ on_chooser_response (GtkNativeDialog *dialog, int response, gpointer user_data)
 
   if (response == GTK_RESPONSE_ACCEPT)
     {
-      g_autoptr (GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
+      g_autoptr (GFile) file =
+          gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
       if (file != NULL)
         graft_results_page_try_file (self, file);
     }
@@ -395,12 +425,17 @@ graft_results_page_choose_file (GraftResultsPage *self)
       GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Try"), _ ("_Cancel"));
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
-  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response), self);
+  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response),
+                    self);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
 }
 
 static gboolean
-on_drop (GtkDropTarget *target, const GValue *value, double x, double y, gpointer user_data)
+on_drop (GtkDropTarget *target,
+         const GValue *value,
+         double x,
+         double y,
+         gpointer user_data)
 {
   GSList *files = g_value_get_boxed (value);
 
@@ -433,7 +468,8 @@ graft_results_page_set_result (GraftResultsPage *self, GraftTrainResult *result)
   if (result == NULL)
     {
       gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "empty");
-      graft_confusion_view_set_data (GRAFT_CONFUSION_VIEW (self->confusion), 0, NULL, NULL);
+      graft_confusion_view_set_data (GRAFT_CONFUSION_VIEW (self->confusion), 0,
+                                     NULL, NULL);
       return;
     }
   self->result = graft_train_result_ref (result);
@@ -441,11 +477,12 @@ graft_results_page_set_result (GraftResultsPage *self, GraftTrainResult *result)
   accuracy = g_strdup_printf (_ ("Right on %.1f%% of the validation photos"),
                               100 * result->val_accuracy);
   gtk_label_set_text (GTK_LABEL (self->accuracy_label), accuracy);
-  gtk_label_set_text (GTK_LABEL (self->explanation_label),
-                      result->explanation
-                          ? result->explanation
-                          : _ ("Validation photos are the ones set aside: the model never "
-                               "learned from them, so this is how it will do on new photos."));
+  gtk_label_set_text (
+      GTK_LABEL (self->explanation_label),
+      result->explanation
+          ? result->explanation
+          : _ ("Validation photos are the ones set aside: the model never "
+               "learned from them, so this is how it will do on new photos."));
   for (int c = 0; c < result->n_classes; c++)
     {
       GtkWidget *row = adw_action_row_new ();
@@ -453,15 +490,18 @@ graft_results_page_set_result (GraftResultsPage *self, GraftTrainResult *result)
       g_autofree char *r = percent (m->recall[c]);
       g_autofree char *subtitle = g_strdup_printf (
           /* Translators: precision, then recall, in plain words */
-          _ ("Precision %s: right when it says “%s” · Recall %s: finds that share of them"),
+          _ ("Precision %s: right when it says “%s” · Recall %s: finds that "
+             "share of them"),
           p, result->classes[c], r);
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), result->classes[c]);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row),
+                                     result->classes[c]);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
       gtk_list_box_append (GTK_LIST_BOX (self->classes_list), row);
     }
-  graft_confusion_view_set_data (GRAFT_CONFUSION_VIEW (self->confusion), result->n_classes,
-                                 m->confusion, (const char *const *) result->classes);
+  graft_confusion_view_set_data (GRAFT_CONFUSION_VIEW (self->confusion),
+                                 result->n_classes, m->confusion,
+                                 (const char *const *) result->classes);
   for (int v = 0; v < result->n_val && wrong->len < MAX_MISCLASSIFIED; v++)
     if (result->val_labels[v] != result->val_predicted[v])
       g_array_append_val (wrong, v);
@@ -469,7 +509,8 @@ graft_results_page_set_result (GraftResultsPage *self, GraftTrainResult *result)
     self->n_misclassified += result->val_labels[v] != result->val_predicted[v];
   gtk_widget_set_visible (self->misclassified_group, wrong->len > 0);
   if (wrong->len > 0)
-    load_thumbs_into (self->misclassified_box, result, wrong, TRUE, self->cancellable);
+    load_thumbs_into (self->misclassified_box, result, wrong, TRUE,
+                      self->cancellable);
   gtk_widget_set_visible (self->try_error, FALSE);
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "results");
 }
@@ -495,7 +536,8 @@ group_new (const char *title, const char *description, GtkWidget *child)
 
   adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), title);
   if (description != NULL)
-    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group), description);
+    adw_preferences_group_set_description (ADW_PREFERENCES_GROUP (group),
+                                           description);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), child);
   return group;
 }
@@ -505,14 +547,22 @@ build_try_zone (GraftResultsPage *self)
 {
   GtkWidget *zone = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 18);
-  GtkWidget *hint = label_new (_ ("Drop a photo here, or choose one, to see what the model "
-                                  "says about it."),
-                               "dim-label");
+  GtkWidget *hint =
+      label_new (_ ("Drop a photo here, or choose one, to see what the model "
+                    "says about it."),
+                 "dim-label");
   GtkWidget *button = gtk_button_new_with_mnemonic (_ ("Choose a _Photo…"));
-  GtkDropTarget *drop = gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
+  GtkDropTarget *drop =
+      gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
 
   gtk_widget_add_css_class (zone, "card");
   gtk_widget_add_css_class (zone, "try-zone");
+  gtk_widget_set_margin_start (hint, 12);
+  gtk_widget_set_margin_top (hint, 12);
+  gtk_widget_set_margin_start (button, 12);
+  gtk_widget_set_margin_start (row, 12);
+  gtk_widget_set_margin_end (row, 12);
+  gtk_widget_set_margin_bottom (row, 12);
   gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.try-image");
   gtk_widget_set_halign (button, GTK_ALIGN_START);
   self->try_picture_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
@@ -545,12 +595,13 @@ graft_results_page_init (GraftResultsPage *self)
   self->stack = gtk_stack_new ();
   adw_status_page_set_icon_name (ADW_STATUS_PAGE (empty), "emblem-ok-symbolic");
   adw_status_page_set_title (ADW_STATUS_PAGE (empty), _ ("No Results Yet"));
-  adw_status_page_set_description (ADW_STATUS_PAGE (empty),
-                                   _ ("Train a model first: its results appear here."));
+  adw_status_page_set_description (
+      ADW_STATUS_PAGE (empty),
+      _ ("Train a model first: its results appear here."));
   gtk_stack_add_named (GTK_STACK (self->stack), empty, "empty");
 
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled),
+                                  GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 920);
   gtk_widget_set_margin_top (box, 24);
   gtk_widget_set_margin_bottom (box, 24);
@@ -561,7 +612,8 @@ graft_results_page_init (GraftResultsPage *self)
   gtk_box_append (GTK_BOX (box), self->accuracy_label);
   gtk_box_append (GTK_BOX (box), self->explanation_label);
 
-  gtk_box_append (GTK_BOX (box), group_new (_ ("Try a Photo"), NULL, build_try_zone (self)));
+  gtk_box_append (GTK_BOX (box),
+                  group_new (_ ("Try a Photo"), NULL, build_try_zone (self)));
 
   self->confusion = graft_confusion_view_new ();
   gtk_widget_set_size_request (self->confusion, 280, 280);
@@ -569,25 +621,31 @@ graft_results_page_init (GraftResultsPage *self)
   gtk_widget_set_margin_bottom (self->confusion, 12);
   gtk_widget_set_margin_start (self->confusion, 12);
   gtk_widget_set_margin_end (self->confusion, 12);
-  g_signal_connect (self->confusion, "cell-activated", G_CALLBACK (on_cell_activated), self);
+  g_signal_connect (self->confusion, "cell-activated",
+                    G_CALLBACK (on_cell_activated), self);
   gtk_widget_add_css_class (confusion_card, "card");
   gtk_box_append (GTK_BOX (confusion_card), self->confusion);
-  gtk_box_append (GTK_BOX (box),
-                  group_new (_ ("Who Is Taken for Whom"),
-                             _ ("Rows are the true categories, columns what the model said. "
-                                "Click a cell to see its photos."),
-                             confusion_card));
+  gtk_box_append (
+      GTK_BOX (box),
+      group_new (
+          _ ("Who Is Taken for Whom"),
+          _ ("Rows are the true categories, columns what the model said. "
+             "Click a cell to see its photos."),
+          confusion_card));
 
   self->classes_list = gtk_list_box_new ();
-  gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->classes_list), GTK_SELECTION_NONE);
+  gtk_list_box_set_selection_mode (GTK_LIST_BOX (self->classes_list),
+                                   GTK_SELECTION_NONE);
   gtk_widget_add_css_class (self->classes_list, "boxed-list");
-  gtk_box_append (GTK_BOX (box), group_new (_ ("Each Category"), NULL, self->classes_list));
+  gtk_box_append (GTK_BOX (box),
+                  group_new (_ ("Each Category"), NULL, self->classes_list));
 
   self->misclassified_box = flow_new ();
-  self->misclassified_group
-      = group_new (_ ("Mistakes"), _ ("Validation photos the model got wrong: true category → "
-                                      "what it said. Mislabeled photos often show up here."),
-                   self->misclassified_box);
+  self->misclassified_group =
+      group_new (_ ("Mistakes"),
+                 _ ("Validation photos the model got wrong: true category → "
+                    "what it said. Mislabeled photos often show up here."),
+                 self->misclassified_box);
   gtk_box_append (GTK_BOX (box), self->misclassified_group);
 
   adw_clamp_set_child (ADW_CLAMP (clamp), box);

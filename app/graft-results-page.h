@@ -9,15 +9,18 @@ G_BEGIN_DECLS
 
 #define GRAFT_TYPE_RESULTS_PAGE (graft_results_page_get_type ())
 
-G_DECLARE_FINAL_TYPE (GraftResultsPage, graft_results_page, GRAFT, RESULTS_PAGE, AdwBin)
+G_DECLARE_FINAL_TYPE (
+    GraftResultsPage, graft_results_page, GRAFT, RESULTS_PAGE, AdwBin)
 
 GtkWidget *graft_results_page_new (void);
 /* Shows a finished run; NULL shows nothing yet. */
-void graft_results_page_set_result (GraftResultsPage *self, GraftTrainResult *result);
+void graft_results_page_set_result (GraftResultsPage *self,
+                                    GraftTrainResult *result);
 
 /* The photos behind one cell of the confusion matrix, in a window (also
  * what activating the cell opens). Returns that window. */
-GtkWindow *graft_results_page_show_cell (GraftResultsPage *self, int true_class,
+GtkWindow *graft_results_page_show_cell (GraftResultsPage *self,
+                                         int true_class,
                                          int predicted_class);
 /* Classifies a photo with the trained model (in a worker). */
 void graft_results_page_try_file (GraftResultsPage *self, GFile *file);

@@ -97,10 +97,14 @@ thumb_job_free (gpointer data)
 }
 
 static void
-thumbs_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+thumbs_thread (GTask *task,
+               gpointer source,
+               gpointer data,
+               GCancellable *cancellable)
 {
   ThumbJob *job = data;
-  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
+  GPtrArray *out =
+      g_ptr_array_new_with_free_func ((GDestroyNotify) g_bytes_unref);
 
   for (int i = 0; job->paths[i] != NULL; i++)
     {
@@ -108,7 +112,8 @@ thumbs_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
         break;
       /* An unreadable photo shows as a placeholder; the health report
        * names it. */
-      g_ptr_array_add (out, graft_thumbnail_decode (job->paths[i], job->size, NULL));
+      g_ptr_array_add (out,
+                       graft_thumbnail_decode (job->paths[i], job->size, NULL));
     }
   if (g_task_return_error_if_cancelled (task))
     g_ptr_array_unref (out);
@@ -117,8 +122,11 @@ thumbs_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
 }
 
 void
-graft_thumbnails_load_async (const char *const *paths, int n, int size,
-                             GCancellable *cancellable, GAsyncReadyCallback done,
+graft_thumbnails_load_async (const char *const *paths,
+                             int n,
+                             int size,
+                             GCancellable *cancellable,
+                             GAsyncReadyCallback done,
                              gpointer user_data)
 {
   g_autoptr (GTask) task = g_task_new (NULL, cancellable, done, user_data);

@@ -19,9 +19,12 @@ GtkWidget *graft_thumbnail_picture (GBytes *rgb, int size, const char *tooltip);
 
 /* Starts decoding paths in a worker thread; done receives a GPtrArray of
  * GBytes (NULL entries for unreadable photos) in the same order. */
-void graft_thumbnails_load_async (const char *const *paths, int n, int size,
+void graft_thumbnails_load_async (const char *const *paths,
+                                  int n,
+                                  int size,
                                   GCancellable *cancellable,
-                                  GAsyncReadyCallback done, gpointer user_data);
+                                  GAsyncReadyCallback done,
+                                  gpointer user_data);
 GPtrArray *graft_thumbnails_load_finish (GAsyncResult *result, GError **error);
 
 G_END_DECLS

@@ -20,6 +20,11 @@
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 #include <math.h>
+#ifdef __linux__
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #define UI_INTERVAL_US (G_USEC_PER_SEC / 20)
 #define WATCHDOG_INTERVAL_MS 10
@@ -102,10 +107,12 @@ struct _GraftTrainPage
 
   GtkWidget *epochs_spin, *batch_spin, *lr_spin;
   GtkWidget *optimizer_drop, *augment_switch, *smoothing_spin, *decay_spin;
-  GtkWidget *backbone_spin, *warmup_spin, *patience_spin, *balance_switch, *compare_switch;
+  GtkWidget *backbone_spin, *warmup_spin, *patience_spin, *balance_switch,
+      *compare_switch;
   GtkWidget *settings_group;
   GtkWidget *start_button, *pause_button, *stop_button;
   GtkWidget *progress_box;
+  GtkWidget *charts_box;
   GtkWidget *stage_label;
   GtkWidget *status_label;
   GtkWidget *progress_bar;
@@ -160,8 +167,8 @@ queue_progress (const GraftTrainProgress *p, gpointer user)
   g_mutex_lock (&run->lock);
   g_array_append_val (run->pending, *p);
   run->n_reports++;
-  if (!run->flush_scheduled
-      && (p->phase == GRAFT_TRAIN_EPOCH || now - run->last_flush >= UI_INTERVAL_US))
+  if (!run->flush_scheduled && (p->phase == GRAFT_TRAIN_EPOCH ||
+                                now - run->last_flush >= UI_INTERVAL_US))
     {
       run->flush_scheduled = TRUE;
       g_idle_add_full (G_PRIORITY_DEFAULT, flush_progress, train_run_ref (run),
@@ -191,8 +198,14 @@ wake_on_cancel (GCancellable *cancellable, gpointer user_data)
 }
 
 static gboolean
-load_batch (gpointer user, gboolean validation, const int *indices, int n, gboolean augment,
-            guint64 seed, float *images, GError **error)
+load_batch (gpointer user,
+            gboolean validation,
+            const int *indices,
+            int n,
+            gboolean augment,
+            guint64 seed,
+            float *images,
+            GError **error)
 {
   TrainRun *run = user;
   GArray *split = validation ? run->val_items : run->train_items;
@@ -201,12 +214,14 @@ load_batch (gpointer user, gboolean validation, const int *indices, int n, gbool
   wait_while_paused (run);
   if (g_cancellable_set_error_if_cancelled (run->cancellable, NULL))
     {
-      g_set_error_literal (error, GRAFT_ERROR, GRAFT_ERROR_CANCELLED, "Stopped");
+      g_set_error_literal (error, GRAFT_ERROR, GRAFT_ERROR_CANCELLED,
+                           "Stopped");
       return FALSE;
     }
   for (int i = 0; i < n; i++)
     items[i] = g_array_index (split, int, indices[i]);
-  return graft_loader_load (run->loader, items, n, augment, seed, images, error);
+  return graft_loader_load (run->loader, items, n, augment, seed, images,
+                            error);
 }
 
 static void
@@ -218,11 +233,13 @@ cancel_trainer (GCancellable *cancellable, gpointer trainer)
 /* The switches as the user set them: exactly those blocks train, without
  * the head-only comparison (that compares presets). */
 static GraftTrainer *
-train_custom (TrainRun *run, const GraftGraph *base, const GraftTrainData *data,
+train_custom (TrainRun *run,
+              const GraftGraph *base,
+              const GraftTrainData *data,
               GError **error)
 {
-  g_autoptr (GraftTrainer) trainer
-      = graft_trainer_new (base, run->n_classes, &run->options.train, error);
+  g_autoptr (GraftTrainer) trainer =
+      graft_trainer_new (base, run->n_classes, &run->options.train, error);
   int n_blocks = 0;
   gulong handler;
   gboolean ok;
@@ -232,15 +249,20 @@ train_custom (TrainRun *run, const GraftGraph *base, const GraftTrainData *data,
   graft_trainer_get_blocks (trainer, &n_blocks);
   for (int b = 0; b < n_blocks && b < run->n_blocks; b++)
     graft_trainer_set_block_trainable (trainer, b, run->trainable[b]);
-  handler = g_cancellable_connect (run->cancellable, G_CALLBACK (cancel_trainer), trainer, NULL);
+  handler = g_cancellable_connect (run->cancellable,
+                                   G_CALLBACK (cancel_trainer), trainer, NULL);
   ok = graft_trainer_run (trainer, data, queue_progress, run, error);
   g_cancellable_disconnect (run->cancellable, handler);
   return ok ? g_steal_pointer (&trainer) : NULL;
 }
 
 static gboolean
-finish_result (TrainRun *run, GraftTrainer *trainer, const GraftTrainData *data,
-               const GraftPreprocess *pp, GraftFinetuneReport *report, GError **error)
+finish_result (TrainRun *run,
+               GraftTrainer *trainer,
+               const GraftTrainData *data,
+               const GraftPreprocess *pp,
+               GraftFinetuneReport *report,
+               GError **error)
 {
   g_autoptr (GraftTrainResult) result = graft_train_result_new ();
   float loss = 0, accuracy = 0;
@@ -251,13 +273,15 @@ finish_result (TrainRun *run, GraftTrainer *trainer, const GraftTrainData *data,
   result->base_title = g_strdup (run->model_title);
   result->n_val = data->n_val;
   result->val_paths = g_new0 (char *, data->n_val + 1);
-  result->val_labels = g_memdup2 (data->val_labels, sizeof (int) * MAX (data->n_val, 1));
+  result->val_labels =
+      g_memdup2 (data->val_labels, sizeof (int) * MAX (data->n_val, 1));
   result->val_predicted = g_new0 (int, MAX (data->n_val, 1));
   for (int i = 0; i < data->n_val; i++)
-    result->val_paths[i] = g_strdup (run->paths[g_array_index (run->val_items, int, i)]);
-  if (data->n_val > 0
-      && !graft_trainer_evaluate (trainer, data, TRUE, &loss, &accuracy, result->val_predicted,
-                                  NULL, error))
+    result->val_paths[i] =
+        g_strdup (run->paths[g_array_index (run->val_items, int, i)]);
+  if (data->n_val > 0 &&
+      !graft_trainer_evaluate (trainer, data, TRUE, &loss, &accuracy,
+                               result->val_predicted, NULL, error))
     return FALSE;
   result->metrics = graft_metrics_new (run->n_classes, result->val_labels,
                                        result->val_predicted, data->n_val);
@@ -271,8 +295,8 @@ finish_result (TrainRun *run, GraftTrainer *trainer, const GraftTrainData *data,
     return FALSE;
   result->model_file = g_build_filename (result->dir, "model.onnx", NULL);
   if (!graft_export_classifier (graft_trainer_get_graph (trainer),
-                                (const char *const *) run->classes, run->n_classes, pp,
-                                result->model_file, error))
+                                (const char *const *) run->classes,
+                                run->n_classes, pp, result->model_file, error))
     return FALSE;
   result->classifier = graft_classifier_new (result->model_file, error);
   if (result->classifier == NULL)
@@ -281,8 +305,7 @@ finish_result (TrainRun *run, GraftTrainer *trainer, const GraftTrainData *data,
   return TRUE;
 }
 
-static gboolean
-finish_run (gpointer user_data);
+static gboolean finish_run (gpointer user_data);
 
 static gpointer
 train_thread (gpointer user_data)
@@ -297,21 +320,30 @@ train_thread (gpointer user_data)
   GError *error = NULL;
   gulong wake;
 
-  wake = g_cancellable_connect (run->cancellable, G_CALLBACK (wake_on_cancel), run, NULL);
+#ifdef __linux__
+  /* Linux nice values are per thread: training yields to the UI thread
+   * (and the threads it starts inherit that). */
+  setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 5);
+#endif
+  wake = g_cancellable_connect (run->cancellable, G_CALLBACK (wake_on_cancel),
+                                run, NULL);
   base = graft_graph_load (run->model_path, &error);
   if (base == NULL)
     goto out;
   /* As graft-cli train: the model's own preprocessing. */
   if (!graft_preprocess_from_metadata (
           &pp, graft_onnx_model_get_metadata (base->model, "preprocess.size"),
-          graft_onnx_model_get_metadata (base->model, "preprocess.central_crop"),
+          graft_onnx_model_get_metadata (base->model,
+                                         "preprocess.central_crop"),
           graft_onnx_model_get_metadata (base->model, "preprocess.mean"),
-          graft_onnx_model_get_metadata (base->model, "preprocess.std"), &error))
+          graft_onnx_model_get_metadata (base->model, "preprocess.std"),
+          &error))
     goto out;
   graft_augment_init_default (&augment);
   augment.enabled = run->options.train.augment;
-  run->loader = graft_loader_new ((const char *const *) run->paths, run->n_paths, &pp, &augment,
-                                  0, (size_t) 1 << 30);
+  run->loader =
+      graft_loader_new ((const char *const *) run->paths, run->n_paths, &pp,
+                        &augment, 0, (size_t) 1 << 30);
   data.n_train = (int) run->train_items->len;
   data.n_val = (int) run->val_items->len;
   data.train_labels = run->train_labels;
@@ -322,8 +354,9 @@ train_thread (gpointer user_data)
   if (run->trainable != NULL)
     trainer = train_custom (run, base, &data, &error);
   else
-    trainer = graft_finetune (base, run->n_classes, &run->options, &data, queue_progress, run,
-                              &report, run->cancellable, &error);
+    trainer =
+        graft_finetune (base, run->n_classes, &run->options, &data,
+                        queue_progress, run, &report, run->cancellable, &error);
   if (trainer == NULL)
     goto out;
   finish_result (run, trainer, &data, &pp, &report, &error);
@@ -332,7 +365,8 @@ out:
     {
       /* A stop may surface as any error from the batch it interrupted. */
       g_clear_error (&error);
-      g_set_error_literal (&error, GRAFT_ERROR, GRAFT_ERROR_CANCELLED, "Stopped");
+      g_set_error_literal (&error, GRAFT_ERROR, GRAFT_ERROR_CANCELLED,
+                           "Stopped");
     }
   if (error != NULL)
     g_clear_pointer (&run->result, graft_train_result_unref);
@@ -342,6 +376,7 @@ out:
   g_cancellable_disconnect (run->cancellable, wake);
   g_idle_add_full (G_PRIORITY_DEFAULT, finish_run, train_run_ref (run),
                    (GDestroyNotify) train_run_unref);
+  train_run_unref (run); /* the thread's own reference */
   return NULL;
 }
 
@@ -371,14 +406,16 @@ reset_charts (GraftTrainPage *self)
                                               GRAFT_CHART_SERIES_SOLID);
   self->s_epoch_loss = graft_chart_add_series (loss, _ ("Training, each epoch"),
                                                GRAFT_CHART_SERIES_MARKERS);
-  self->s_val_loss = graft_chart_add_series (
-      loss, _ ("Validation"), GRAFT_CHART_SERIES_DASHED | GRAFT_CHART_SERIES_MARKERS);
+  self->s_val_loss = graft_chart_add_series (loss, _ ("Validation"),
+                                             GRAFT_CHART_SERIES_DASHED |
+                                                 GRAFT_CHART_SERIES_MARKERS);
   self->s_step_acc = graft_chart_add_series (acc, _ ("Training, each step"),
                                              GRAFT_CHART_SERIES_SOLID);
   self->s_epoch_acc = graft_chart_add_series (acc, _ ("Training, each epoch"),
                                               GRAFT_CHART_SERIES_MARKERS);
-  self->s_val_acc = graft_chart_add_series (
-      acc, _ ("Validation"), GRAFT_CHART_SERIES_DASHED | GRAFT_CHART_SERIES_MARKERS);
+  self->s_val_acc = graft_chart_add_series (acc, _ ("Validation"),
+                                            GRAFT_CHART_SERIES_DASHED |
+                                                GRAFT_CHART_SERIES_MARKERS);
 }
 
 static void
@@ -394,11 +431,12 @@ show_progress (GraftTrainPage *self, const GraftTrainProgress *p)
       self->chart_stage = p->stage;
       reset_charts (self);
       if (p->n_stages > 1)
-        gtk_label_set_text (GTK_LABEL (self->stage_label),
-                            p->stage == 1
-                                ? _ ("Part 1 of 2: training only the new classifier, to "
-                                     "compare with")
-                                : _ ("Part 2 of 2: training the blocks you chose"));
+        gtk_label_set_text (
+            GTK_LABEL (self->stage_label),
+            p->stage == 1
+                ? _ ("Part 1 of 2: training only the new classifier, as "
+                     "a baseline")
+                : _ ("Part 2 of 2: training the blocks you chose"));
       gtk_widget_set_visible (self->stage_label, p->n_stages > 1);
     }
   switch (p->phase)
@@ -406,11 +444,12 @@ show_progress (GraftTrainPage *self, const GraftTrainProgress *p)
     case GRAFT_TRAIN_CACHING:
       {
         g_autofree char *text = g_strdup_printf (
-            _ ("Running the frozen layers once over the photos: %d of %d"), p->cached,
-            p->cache_total);
+            _ ("Running the frozen layers once over the photos: %d of %d"),
+            p->cached, p->cache_total);
         gtk_label_set_text (GTK_LABEL (self->status_label), text);
         gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar),
-                                       (double) p->cached / MAX (p->cache_total, 1));
+                                       (double) p->cached /
+                                           MAX (p->cache_total, 1));
       }
       break;
     case GRAFT_TRAIN_STEP:
@@ -419,15 +458,21 @@ show_progress (GraftTrainPage *self, const GraftTrainProgress *p)
       graft_chart_add_point (acc, self->s_step_acc, x, p->accuracy);
       {
         g_autofree char *eta = format_eta (p->eta_seconds);
-        g_autofree char *text = g_strdup_printf (
-            /* Translators: epoch, epochs, photos per second, time left */
-            _ ("Epoch %d of %d · %.0f photos/s · %s"), p->epoch, p->epochs,
-            p->images_per_second, eta);
-        gtk_label_set_text (GTK_LABEL (self->status_label), text);
+        GString *text = g_string_new (NULL);
+        g_string_append_printf (text, _ ("Epoch %d of %d"), p->epoch,
+                                p->epochs);
+        /* From cached features the rate is not about photos any more. */
+        if (p->images_per_second > 0 && p->images_per_second < 10000)
+          g_string_append_printf (text, _ (" · %.0f photos/s"),
+                                  p->images_per_second);
+        if (eta[0] != '\0')
+          g_string_append_printf (text, " · %s", eta);
+        gtk_label_set_text (GTK_LABEL (self->status_label), text->str);
+        g_string_free (text, TRUE);
         gtk_progress_bar_set_fraction (
             GTK_PROGRESS_BAR (self->progress_bar),
-            ((p->epoch - 1) + (double) p->step / MAX (p->steps_per_epoch, 1))
-                / MAX (p->epochs, 1));
+            ((p->epoch - 1) + (double) p->step / MAX (p->steps_per_epoch, 1)) /
+                MAX (p->epochs, 1));
       }
       break;
     case GRAFT_TRAIN_EPOCH:
@@ -453,11 +498,8 @@ flush_progress (gpointer user_data)
   g_mutex_unlock (&run->lock);
   if (run->page == NULL)
     return G_SOURCE_REMOVE;
-  gint64 t0 = g_get_monotonic_time ();
   for (guint i = 0; i < pending->len; i++)
     show_progress (run->page, &g_array_index (pending, GraftTrainProgress, i));
-  if (g_getenv ("GRAFT_DEBUG_FLUSH"))
-    g_printerr ("flush %u reports: %.1f ms\n", pending->len, (g_get_monotonic_time () - t0) / 1000.0);
   run->page->n_reports += pending->len;
   if (pending->len > 0)
     run->page->n_ui_updates++;
@@ -472,8 +514,6 @@ watchdog_tick (gpointer user_data)
   GraftTrainPage *self = user_data;
   gint64 now = g_get_monotonic_time ();
   double late_ms = (now - self->watchdog_last) / 1000.0 - WATCHDOG_INTERVAL_MS;
-  if (g_getenv ("GRAFT_DEBUG_FLUSH") && late_ms > 50)
-    g_printerr ("stall %.1f ms\n", late_ms);
 
   self->longest_stall_ms = MAX (self->longest_stall_ms, late_ms);
   self->watchdog_last = now;
@@ -485,7 +525,8 @@ watchdog_start (GraftTrainPage *self)
 {
   self->longest_stall_ms = 0;
   self->watchdog_last = g_get_monotonic_time ();
-  self->watchdog_source = g_timeout_add (WATCHDOG_INTERVAL_MS, watchdog_tick, self);
+  self->watchdog_source =
+      g_timeout_add (WATCHDOG_INTERVAL_MS, watchdog_tick, self);
 }
 
 static void
@@ -504,11 +545,13 @@ update_actions (GraftTrainPage *self)
 {
   gboolean running = self->run != NULL;
 
-  gtk_widget_set_sensitive (self->settings_group, !running);
+  /* While it runs, the progress and charts take the settings' place. */
+  gtk_widget_set_visible (self->settings_group, !running);
   gtk_widget_set_visible (self->start_button, !running);
   gtk_widget_set_visible (self->pause_button, running);
   gtk_widget_set_visible (self->stop_button, running);
   gtk_widget_set_visible (self->progress_box, running || self->result != NULL);
+  gtk_widget_set_visible (self->charts_box, running || self->result != NULL);
 }
 
 static void
@@ -516,27 +559,32 @@ show_error (GraftTrainPage *self, const GError *error)
 {
   g_autofree char *text = NULL;
 
-  self->error_is_numeric = g_error_matches (error, GRAFT_ERROR, GRAFT_ERROR_NUMERIC);
+  self->error_is_numeric =
+      g_error_matches (error, GRAFT_ERROR, GRAFT_ERROR_NUMERIC);
   if (self->error_is_numeric)
-    text = g_strdup_printf (
-        _ ("Training went off the rails: the loss stopped being a number (%s). This usually "
-           "means the learning rate is too high. Try again with a lower one; Graft kept "
-           "nothing from this run."),
-        error->message);
-  else if (g_error_matches (error, GRAFT_ERROR, GRAFT_ERROR_PARSE)
-           || g_error_matches (error, GRAFT_ERROR, GRAFT_ERROR_UNSUPPORTED)
-           || g_error_matches (error, GRAFT_ERROR, GRAFT_ERROR_LIMIT))
-    text = g_strdup_printf (_ ("A photo could not be read: %s. Remove or replace it in "
-                               "its folder, then add the photos again."),
+    text = g_strdup_printf (_ ("Training went off the rails: the loss stopped "
+                               "being a number (%s). This usually "
+                               "means the learning rate is too high. Try again "
+                               "with a lower one; Graft kept "
+                               "nothing from this run."),
                             error->message);
+  else if (g_error_matches (error, GRAFT_ERROR, GRAFT_ERROR_PARSE) ||
+           g_error_matches (error, GRAFT_ERROR, GRAFT_ERROR_UNSUPPORTED) ||
+           g_error_matches (error, GRAFT_ERROR, GRAFT_ERROR_LIMIT))
+    text = g_strdup_printf (
+        _ ("A photo could not be read: %s. Remove or replace it in "
+           "its folder, then add the photos again."),
+        error->message);
   else
-    text = g_strdup_printf (_ ("Training stopped with an error: %s"), error->message);
+    text = g_strdup_printf (_ ("Training stopped with an error: %s"),
+                            error->message);
   g_free (self->error_message);
   self->error_message = g_strdup (error->message);
   gtk_label_set_text (GTK_LABEL (self->error_label), text);
   gtk_button_set_label (GTK_BUTTON (self->error_button),
-                        self->error_is_numeric ? _ ("Lower the Learning Rate and Retry")
-                                               : _ ("Back to the Photos"));
+                        self->error_is_numeric
+                            ? _ ("Lower the Learning Rate and Retry")
+                            : _ ("Back to the Photos"));
   gtk_widget_set_visible (self->error_box, TRUE);
 }
 
@@ -547,7 +595,8 @@ notify_if_unfocused (GraftTrainPage *self, const char *title, const char *body)
   GApplication *app = g_application_get_default ();
   g_autoptr (GNotification) notification = NULL;
 
-  if (app == NULL || (GTK_IS_WINDOW (root) && gtk_window_is_active (GTK_WINDOW (root))))
+  if (app == NULL ||
+      (GTK_IS_WINDOW (root) && gtk_window_is_active (GTK_WINDOW (root))))
     return;
   notification = g_notification_new (title);
   g_notification_set_body (notification, body);
@@ -574,21 +623,27 @@ finish_run (gpointer user_data)
       g_autofree char *text = NULL;
       g_clear_pointer (&self->result, graft_train_result_unref);
       self->result = graft_train_result_ref (run->result);
-      text = g_strdup_printf (_ ("Done: the model recognizes %.1f%% of the validation photos."),
-                              100 * self->result->val_accuracy);
+      text = g_strdup_printf (
+          _ ("Done: the model recognizes %.1f%% of the validation photos."),
+          100 * self->result->val_accuracy);
       gtk_label_set_text (GTK_LABEL (self->status_label), text);
-      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar), 1.0);
-      gtk_label_set_text (GTK_LABEL (self->done_label), self->result->explanation);
-      gtk_widget_set_visible (self->done_label, self->result->explanation != NULL);
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar),
+                                     1.0);
+      gtk_label_set_text (GTK_LABEL (self->done_label),
+                          self->result->explanation);
+      gtk_widget_set_visible (self->done_label,
+                              self->result->explanation != NULL);
       notify_if_unfocused (self, _ ("Training Finished"), text);
     }
   else if (g_error_matches (run->error, GRAFT_ERROR, GRAFT_ERROR_CANCELLED))
-    gtk_label_set_text (GTK_LABEL (self->status_label),
-                        _ ("Stopped. Change the settings if you like and start again."));
+    gtk_label_set_text (
+        GTK_LABEL (self->status_label),
+        _ ("Stopped. Change the settings if you like and start again."));
   else
     {
       show_error (self, run->error);
-      gtk_label_set_text (GTK_LABEL (self->status_label), _ ("Training failed."));
+      gtk_label_set_text (GTK_LABEL (self->status_label),
+                          _ ("Training failed."));
       notify_if_unfocused (self, _ ("Training Failed"), run->error->message);
     }
   update_actions (self);
@@ -610,10 +665,12 @@ on_error_button (GtkButton *button, gpointer user_data)
     {
       double lr = gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->lr_spin));
       gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->lr_spin), lr / 10);
-      gtk_widget_activate_action (GTK_WIDGET (self), "win.start-training", NULL);
+      gtk_widget_activate_action (GTK_WIDGET (self), "win.start-training",
+                                  NULL);
     }
   else
-    gtk_widget_activate_action (GTK_WIDGET (self), "win.show-step", "s", "photos");
+    gtk_widget_activate_action (GTK_WIDGET (self), "win.show-step", "s",
+                                "photos");
 }
 
 /* ---- building ---- */
@@ -631,16 +688,21 @@ label_new (const char *text, const char *css_class)
 }
 
 static GtkWidget *
-spin_row (GtkWidget **spin, const char *title, const char *explanation, double min, double max,
-          double step, int digits)
+spin_row (GtkWidget **spin,
+          const char *title,
+          const char *explanation,
+          double min,
+          double max,
+          double step,
+          int digits)
 {
   GtkWidget *row = adw_action_row_new ();
 
   *spin = gtk_spin_button_new_with_range (min, max, step);
   gtk_spin_button_set_digits (GTK_SPIN_BUTTON (*spin), (guint) digits);
   gtk_widget_set_valign (*spin, GTK_ALIGN_CENTER);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (*spin), GTK_ACCESSIBLE_PROPERTY_LABEL, title,
-                                  -1);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (*spin),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, title, -1);
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), explanation);
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), *spin);
@@ -683,19 +745,29 @@ show_defaults (GraftTrainPage *self)
   GraftFinetuneOptions o;
 
   graft_finetune_options_init (&o);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->epochs_spin), o.train.epochs);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin), o.train.batch_size);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->lr_spin), o.train.learning_rate);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->epochs_spin),
+                             o.train.epochs);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->batch_spin),
+                             o.train.batch_size);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->lr_spin),
+                             o.train.learning_rate);
   gtk_drop_down_set_selected (GTK_DROP_DOWN (self->optimizer_drop),
                               (guint) optimizer_position (o.train.optimizer));
   gtk_switch_set_active (GTK_SWITCH (self->augment_switch), o.train.augment);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->smoothing_spin), o.train.label_smoothing);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->decay_spin), o.train.weight_decay);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->backbone_spin), o.train.backbone_lr_scale);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->warmup_spin), o.train.warmup_epochs);
-  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->patience_spin), o.train.patience);
-  gtk_switch_set_active (GTK_SWITCH (self->balance_switch), o.train.balance_classes);
-  gtk_switch_set_active (GTK_SWITCH (self->compare_switch), o.compare_head_only);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->smoothing_spin),
+                             o.train.label_smoothing);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->decay_spin),
+                             o.train.weight_decay);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->backbone_spin),
+                             o.train.backbone_lr_scale);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->warmup_spin),
+                             o.train.warmup_epochs);
+  gtk_spin_button_set_value (GTK_SPIN_BUTTON (self->patience_spin),
+                             o.train.patience);
+  gtk_switch_set_active (GTK_SWITCH (self->balance_switch),
+                         o.train.balance_classes);
+  gtk_switch_set_active (GTK_SWITCH (self->compare_switch),
+                         o.compare_head_only);
   graft_finetune_options_clear (&o);
 }
 
@@ -711,79 +783,98 @@ build_settings (GraftTrainPage *self)
   GtkWidget *group = adw_preferences_group_new ();
   GtkWidget *advanced = adw_expander_row_new ();
   GtkWidget *defaults = gtk_button_new_with_mnemonic (_ ("_Defaults"));
-  const char *optimizers[] = { _ ("AdamW"), _ ("Adam"), _ ("SGD with momentum"), NULL };
+  const char *optimizers[] = { _ ("AdamW"), _ ("Adam"), _ ("SGD with momentum"),
+                               NULL };
   GtkWidget *row;
 
-  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group), _ ("Settings"));
+  adw_preferences_group_set_title (ADW_PREFERENCES_GROUP (group),
+                                   _ ("Settings"));
   adw_preferences_group_set_description (
       ADW_PREFERENCES_GROUP (group),
-      _ ("The defaults work well for most photo collections; the same settings give the "
+      _ ("The defaults work well for most photo collections; the same settings "
+         "give the "
          "same model as graft-cli train."));
   gtk_widget_set_valign (defaults, GTK_ALIGN_CENTER);
-  gtk_widget_set_tooltip_text (defaults, _ ("Restore every setting to Graft's defaults"));
-  g_signal_connect (defaults, "clicked", G_CALLBACK (on_defaults_clicked), self);
-  adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (group), defaults);
+  gtk_widget_set_tooltip_text (defaults,
+                               _ ("Restore every setting to Graft's defaults"));
+  g_signal_connect (defaults, "clicked", G_CALLBACK (on_defaults_clicked),
+                    self);
+  adw_preferences_group_set_header_suffix (ADW_PREFERENCES_GROUP (group),
+                                           defaults);
   adw_preferences_group_add (
       ADW_PREFERENCES_GROUP (group),
       spin_row (&self->epochs_spin, _ ("Epochs"),
-                _ ("How many times training goes through every photo."), 1, 1000, 1, 0));
+                _ ("How many times training goes through every photo."), 1,
+                1000, 1, 0));
+  adw_preferences_group_add (ADW_PREFERENCES_GROUP (group),
+                             spin_row (&self->batch_spin, _ ("Batch size"),
+                                       _ ("Photos per training step; larger is "
+                                          "steadier but needs more memory."),
+                                       1, 256, 1, 0));
   adw_preferences_group_add (
       ADW_PREFERENCES_GROUP (group),
-      spin_row (&self->batch_spin, _ ("Batch size"),
-                _ ("Photos per training step; larger is steadier but needs more memory."), 1,
-                256, 1, 0));
-  adw_preferences_group_add (
-      ADW_PREFERENCES_GROUP (group),
-      spin_row (&self->lr_spin, _ ("Learning rate"),
-                _ ("How big each correction is; lower it if the loss jumps around."), 0.000001,
-                1.0, 0.0001, 6));
+      spin_row (
+          &self->lr_spin, _ ("Learning rate"),
+          _ ("How big each correction is; lower it if the loss jumps around."),
+          0.000001, 1.0, 0.0001, 6));
+  gtk_editable_set_width_chars (GTK_EDITABLE (self->lr_spin), 8);
 
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (advanced), _ ("Advanced"));
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (advanced),
+                                 _ ("Advanced"));
   adw_expander_row_set_subtitle (ADW_EXPANDER_ROW (advanced),
                                  _ ("Optimizer, augmentation, regularization"));
   self->optimizer_drop = gtk_drop_down_new_from_strings (optimizers);
   gtk_widget_set_valign (self->optimizer_drop, GTK_ALIGN_CENTER);
   row = adw_action_row_new ();
   adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), _ ("Optimizer"));
-  adw_action_row_set_subtitle (ADW_ACTION_ROW (row),
-                               _ ("The rule that turns errors into corrections."));
+  adw_action_row_set_subtitle (
+      ADW_ACTION_ROW (row), _ ("The rule that turns errors into corrections."));
   adw_action_row_add_suffix (ADW_ACTION_ROW (row), self->optimizer_drop);
   adw_expander_row_add_row (ADW_EXPANDER_ROW (advanced), row);
   adw_expander_row_add_row (
       ADW_EXPANDER_ROW (advanced),
       switch_row (&self->augment_switch, _ ("Vary the photos"),
-                  _ ("Random crops, flips and colors, so the model does not learn by heart.")));
+                  _ ("Random crops, flips and colors, so the model does not "
+                     "learn by heart.")));
   adw_expander_row_add_row (
       ADW_EXPANDER_ROW (advanced),
       spin_row (&self->smoothing_spin, _ ("Label smoothing"),
-                _ ("Keeps the model from being overconfident."), 0, 0.5, 0.05, 2));
-  adw_expander_row_add_row (
-      ADW_EXPANDER_ROW (advanced),
-      spin_row (&self->decay_spin, _ ("Weight decay"),
-                _ ("Pulls weights toward zero: simpler models generalize better."), 0, 0.1,
-                0.0001, 5));
-  adw_expander_row_add_row (
-      ADW_EXPANDER_ROW (advanced),
-      spin_row (&self->backbone_spin, _ ("Pretrained layers' pace"),
-                _ ("Their learning rate as a fraction of the new classifier's."), 0, 1, 0.05,
+                _ ("Keeps the model from being overconfident."), 0, 0.5, 0.05,
                 2));
   adw_expander_row_add_row (
       ADW_EXPANDER_ROW (advanced),
+      spin_row (
+          &self->decay_spin, _ ("Weight decay"),
+          _ ("Pulls weights toward zero: simpler models generalize better."), 0,
+          0.1, 0.0001, 5));
+  adw_expander_row_add_row (
+      ADW_EXPANDER_ROW (advanced),
+      spin_row (
+          &self->backbone_spin, _ ("Pretrained layers' pace"),
+          _ ("Their learning rate as a fraction of the new classifier's."), 0,
+          1, 0.05, 2));
+  adw_expander_row_add_row (
+      ADW_EXPANDER_ROW (advanced),
       spin_row (&self->warmup_spin, _ ("Warm-up epochs"),
-                _ ("Epochs at the start with a gently rising learning rate."), 0, 100, 1, 0));
+                _ ("Epochs at the start with a gently rising learning rate."),
+                0, 100, 1, 0));
+  adw_expander_row_add_row (ADW_EXPANDER_ROW (advanced),
+                            spin_row (&self->patience_spin,
+                                      _ ("Stop early after"),
+                                      _ ("Epochs without improvement before "
+                                         "stopping; 0 never stops early."),
+                                      0, 1000, 1, 0));
   adw_expander_row_add_row (
       ADW_EXPANDER_ROW (advanced),
-      spin_row (&self->patience_spin, _ ("Stop early after"),
-                _ ("Epochs without improvement before stopping; 0 never stops early."), 0,
-                1000, 1, 0));
+      switch_row (
+          &self->balance_switch, _ ("Balance categories"),
+          _ ("Counts rare categories' photos more, so they are not ignored.")));
   adw_expander_row_add_row (
       ADW_EXPANDER_ROW (advanced),
-      switch_row (&self->balance_switch, _ ("Balance categories"),
-                  _ ("Counts rare categories' photos more, so they are not ignored.")));
-  adw_expander_row_add_row (
-      ADW_EXPANDER_ROW (advanced),
-      switch_row (&self->compare_switch, _ ("Compare with the classifier alone"),
-                  _ ("Also trains only the new classifier and keeps whichever is better.")));
+      switch_row (&self->compare_switch,
+                  _ ("Compare with the classifier alone"),
+                  _ ("Also trains only the new classifier and keeps whichever "
+                     "is better.")));
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), advanced);
   show_defaults (self);
   return group;
@@ -798,7 +889,8 @@ chart_new (GtkWidget **chart, const char *y_title, gboolean percent)
   graft_chart_set_x_title (GRAFT_CHART (*chart), _ ("Epoch"));
   graft_chart_set_y_title (GRAFT_CHART (*chart), y_title);
   graft_chart_set_percent (GRAFT_CHART (*chart), percent);
-  graft_chart_set_empty_text (GRAFT_CHART (*chart), _ ("Appears when training starts"));
+  graft_chart_set_empty_text (GRAFT_CHART (*chart),
+                              _ ("Appears after the first training step"));
   gtk_widget_set_size_request (*chart, 240, 200);
   gtk_widget_set_hexpand (*chart, TRUE);
   gtk_widget_add_css_class (frame, "card");
@@ -828,33 +920,33 @@ graft_train_page_init (GraftTrainPage *self)
   GtkWidget *buttons = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
   GtkWidget *charts = gtk_flow_box_new ();
 
-  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled), GTK_POLICY_NEVER,
-                                  GTK_POLICY_AUTOMATIC);
+  gtk_scrolled_window_set_policy (GTK_SCROLLED_WINDOW (scrolled),
+                                  GTK_POLICY_NEVER, GTK_POLICY_AUTOMATIC);
   adw_clamp_set_maximum_size (ADW_CLAMP (clamp), 920);
   gtk_widget_set_margin_top (box, 24);
   gtk_widget_set_margin_bottom (box, 24);
   gtk_widget_set_margin_start (box, 12);
   gtk_widget_set_margin_end (box, 12);
   gtk_box_append (GTK_BOX (box), label_new (_ ("Train Your Model"), "title-2"));
-  gtk_box_append (GTK_BOX (box),
-                  label_new (_ ("Graft shows the model your photos again and again and "
-                                "corrects it each time. You can keep using your computer; "
-                                "pause or stop at any time."),
-                             NULL));
-  self->settings_group = build_settings (self);
-  gtk_box_append (GTK_BOX (box), self->settings_group);
+  gtk_box_append (
+      GTK_BOX (box),
+      label_new (_ ("Graft shows the model your photos again and again and "
+                    "corrects it each time. You can keep using your computer; "
+                    "pause or stop at any time."),
+                 NULL));
 
   self->start_button = button_new (_ ("_Start Training"), "win.start-training",
                                    "suggested-action");
   self->pause_button = gtk_toggle_button_new_with_mnemonic (_ ("_Pause"));
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->pause_button), "win.pause-training");
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->pause_button),
+                                  "win.pause-training");
   gtk_widget_add_css_class (self->pause_button, "pill");
-  self->stop_button = button_new (_ ("S_top"), "win.stop-training", "destructive-action");
+  self->stop_button =
+      button_new (_ ("S_top"), "win.stop-training", "destructive-action");
   gtk_widget_set_halign (buttons, GTK_ALIGN_CENTER);
   gtk_box_append (GTK_BOX (buttons), self->start_button);
   gtk_box_append (GTK_BOX (buttons), self->pause_button);
   gtk_box_append (GTK_BOX (buttons), self->stop_button);
-  gtk_box_append (GTK_BOX (box), buttons);
 
   self->error_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
   gtk_widget_add_css_class (self->error_box, "card");
@@ -867,7 +959,8 @@ graft_train_page_init (GraftTrainPage *self)
   self->error_button = gtk_button_new_with_label ("");
   gtk_widget_set_halign (self->error_button, GTK_ALIGN_CENTER);
   gtk_widget_set_margin_bottom (self->error_button, 12);
-  g_signal_connect (self->error_button, "clicked", G_CALLBACK (on_error_button), self);
+  g_signal_connect (self->error_button, "clicked", G_CALLBACK (on_error_button),
+                    self);
   gtk_box_append (GTK_BOX (self->error_box), self->error_label);
   gtk_box_append (GTK_BOX (self->error_box), self->error_button);
   gtk_widget_set_visible (self->error_box, FALSE);
@@ -885,14 +978,21 @@ graft_train_page_init (GraftTrainPage *self)
   gtk_flow_box_set_homogeneous (GTK_FLOW_BOX (charts), TRUE);
   gtk_flow_box_set_column_spacing (GTK_FLOW_BOX (charts), 12);
   gtk_flow_box_set_row_spacing (GTK_FLOW_BOX (charts), 12);
-  gtk_flow_box_append (GTK_FLOW_BOX (charts), chart_new (&self->loss_chart, _ ("Loss (lower is better)"), FALSE));
-  gtk_flow_box_append (GTK_FLOW_BOX (charts), chart_new (&self->accuracy_chart, _ ("Accuracy"), TRUE));
+  gtk_flow_box_append (
+      GTK_FLOW_BOX (charts),
+      chart_new (&self->loss_chart, _ ("Loss (lower is better)"), FALSE));
+  gtk_flow_box_append (GTK_FLOW_BOX (charts),
+                       chart_new (&self->accuracy_chart, _ ("Accuracy"), TRUE));
   gtk_box_append (GTK_BOX (self->progress_box), self->stage_label);
   gtk_box_append (GTK_BOX (self->progress_box), self->status_label);
   gtk_box_append (GTK_BOX (self->progress_box), self->progress_bar);
   gtk_box_append (GTK_BOX (self->progress_box), self->done_label);
-  gtk_box_append (GTK_BOX (self->progress_box), charts);
   gtk_box_append (GTK_BOX (box), self->progress_box);
+  gtk_box_append (GTK_BOX (box), buttons);
+  self->charts_box = charts;
+  gtk_box_append (GTK_BOX (box), charts);
+  self->settings_group = build_settings (self);
+  gtk_box_append (GTK_BOX (box), self->settings_group);
   reset_charts (self);
 
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
@@ -922,7 +1022,10 @@ graft_train_page_finalize (GObject *object)
 }
 
 static void
-graft_train_page_get_property (GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+graft_train_page_get_property (GObject *object,
+                               guint prop_id,
+                               GValue *value,
+                               GParamSpec *pspec)
 {
   GraftTrainPage *self = GRAFT_TRAIN_PAGE (object);
 
@@ -952,9 +1055,9 @@ graft_train_page_class_init (GraftTrainPageClass *klass)
   properties[PROP_PAUSED] = g_param_spec_boolean (
       "paused", NULL, NULL, FALSE, G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
   g_object_class_install_properties (object_class, N_PROPS, properties);
-  signals[SIGNAL_FINISHED] = g_signal_new ("finished", G_TYPE_FROM_CLASS (klass),
-                                           G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
-                                           G_TYPE_NONE, 0);
+  signals[SIGNAL_FINISHED] =
+      g_signal_new ("finished", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+                    NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 /* ---- public ---- */
@@ -980,11 +1083,14 @@ optimizer_get_mapping (GValue *value, GVariant *variant, gpointer user_data)
 }
 
 static GVariant *
-optimizer_set_mapping (const GValue *value, const GVariantType *type, gpointer user_data)
+optimizer_set_mapping (const GValue *value,
+                       const GVariantType *type,
+                       gpointer user_data)
 {
   guint i = g_value_get_uint (value);
 
-  return g_variant_new_string (optimizer_ids[MIN (i, G_N_ELEMENTS (optimizer_ids) - 2)]);
+  return g_variant_new_string (
+      optimizer_ids[MIN (i, G_N_ELEMENTS (optimizer_ids) - 2)]);
 }
 
 void
@@ -993,42 +1099,59 @@ graft_train_page_set_settings (GraftTrainPage *self, GSettings *settings)
   g_return_if_fail (GRAFT_IS_TRAIN_PAGE (self));
   if (!g_set_object (&self->settings, settings) || settings == NULL)
     return;
-  g_settings_bind (settings, "epochs", self->epochs_spin, "value", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "batch-size", self->batch_spin, "value", G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "learning-rate", self->lr_spin, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "epochs", self->epochs_spin, "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "batch-size", self->batch_spin, "value",
+                   G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "learning-rate", self->lr_spin, "value",
+                   G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "augment", self->augment_switch, "active",
                    G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "label-smoothing", self->smoothing_spin, "value",
                    G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind (settings, "compare-head-only", self->compare_switch, "active",
-                   G_SETTINGS_BIND_DEFAULT);
-  g_settings_bind_with_mapping (settings, "optimizer", self->optimizer_drop, "selected",
-                                G_SETTINGS_BIND_DEFAULT, optimizer_get_mapping,
-                                optimizer_set_mapping, NULL, NULL);
+  g_settings_bind (settings, "compare-head-only", self->compare_switch,
+                   "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind_with_mapping (settings, "optimizer", self->optimizer_drop,
+                                "selected", G_SETTINGS_BIND_DEFAULT,
+                                optimizer_get_mapping, optimizer_set_mapping,
+                                NULL, NULL);
 }
 
 void
-graft_train_page_get_config (GraftTrainPage *self, GraftTrainConfig *c,
+graft_train_page_get_config (GraftTrainPage *self,
+                             GraftTrainConfig *c,
                              gboolean *compare_head_only)
 {
-  static const GraftOptimizerKind kinds[]
-      = { GRAFT_OPTIMIZER_ADAMW, GRAFT_OPTIMIZER_ADAM, GRAFT_OPTIMIZER_SGD };
-  guint optimizer = gtk_drop_down_get_selected (GTK_DROP_DOWN (self->optimizer_drop));
+  static const GraftOptimizerKind kinds[] = { GRAFT_OPTIMIZER_ADAMW,
+                                              GRAFT_OPTIMIZER_ADAM,
+                                              GRAFT_OPTIMIZER_SGD };
+  guint optimizer =
+      gtk_drop_down_get_selected (GTK_DROP_DOWN (self->optimizer_drop));
 
   graft_train_config_init (c);
-  c->epochs = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->epochs_spin));
-  c->batch_size = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->batch_spin));
-  c->learning_rate = (float) gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->lr_spin));
+  c->epochs =
+      gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->epochs_spin));
+  c->batch_size =
+      gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->batch_spin));
+  c->learning_rate =
+      (float) gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->lr_spin));
   c->optimizer = kinds[MIN (optimizer, G_N_ELEMENTS (kinds) - 1)];
   c->augment = gtk_switch_get_active (GTK_SWITCH (self->augment_switch));
-  c->label_smoothing = (float) gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->smoothing_spin));
-  c->weight_decay = (float) gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->decay_spin));
-  c->backbone_lr_scale = (float) gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->backbone_spin));
-  c->warmup_epochs = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->warmup_spin));
-  c->patience = gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->patience_spin));
-  c->balance_classes = gtk_switch_get_active (GTK_SWITCH (self->balance_switch));
+  c->label_smoothing = (float) gtk_spin_button_get_value (
+      GTK_SPIN_BUTTON (self->smoothing_spin));
+  c->weight_decay =
+      (float) gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->decay_spin));
+  c->backbone_lr_scale =
+      (float) gtk_spin_button_get_value (GTK_SPIN_BUTTON (self->backbone_spin));
+  c->warmup_epochs =
+      gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->warmup_spin));
+  c->patience =
+      gtk_spin_button_get_value_as_int (GTK_SPIN_BUTTON (self->patience_spin));
+  c->balance_classes =
+      gtk_switch_get_active (GTK_SWITCH (self->balance_switch));
   if (compare_head_only != NULL)
-    *compare_head_only = gtk_switch_get_active (GTK_SWITCH (self->compare_switch));
+    *compare_head_only =
+        gtk_switch_get_active (GTK_SWITCH (self->compare_switch));
 }
 
 void
@@ -1050,9 +1173,15 @@ graft_train_page_set_learning_rate (GraftTrainPage *self, double learning_rate)
 }
 
 gboolean
-graft_train_page_start (GraftTrainPage *self, const char *model_path, const char *model_title,
-                        const GraftDataset *ds, GraftFreezePreset preset, int last_blocks,
-                        const gboolean *trainable, int n_blocks, GError **error)
+graft_train_page_start (GraftTrainPage *self,
+                        const char *model_path,
+                        const char *model_title,
+                        const GraftDataset *ds,
+                        GraftFreezePreset preset,
+                        int last_blocks,
+                        const gboolean *trainable,
+                        int n_blocks,
+                        GError **error)
 {
   TrainRun *run;
   gboolean compare;
@@ -1060,7 +1189,8 @@ graft_train_page_start (GraftTrainPage *self, const char *model_path, const char
   g_return_val_if_fail (GRAFT_IS_TRAIN_PAGE (self), FALSE);
   if (self->run != NULL)
     {
-      g_set_error_literal (error, GRAFT_ERROR, GRAFT_ERROR_INVALID, _ ("Training is running."));
+      g_set_error_literal (error, GRAFT_ERROR, GRAFT_ERROR_INVALID,
+                           _ ("Training is running."));
       return FALSE;
     }
   if (model_path == NULL)
@@ -1071,10 +1201,11 @@ graft_train_page_start (GraftTrainPage *self, const char *model_path, const char
     }
   if (ds == NULL || !graft_dataset_usable (ds))
     {
-      g_set_error_literal (error, GRAFT_ERROR, GRAFT_ERROR_INVALID,
-                           ds == NULL ? _ ("Add your photos first.")
-                                      : _ ("The photos have problems that stop training: "
-                                           "see the health check in the Photos step."));
+      g_set_error_literal (
+          error, GRAFT_ERROR, GRAFT_ERROR_INVALID,
+          ds == NULL ? _ ("Add your photos first.")
+                     : _ ("The photos have problems that stop training: "
+                          "see the health check in the Photos step."));
       return FALSE;
     }
 
@@ -1087,19 +1218,21 @@ graft_train_page_start (GraftTrainPage *self, const char *model_path, const char
   run->n_paths = (int) ds->items->len;
   run->paths = g_new0 (char *, run->n_paths + 1);
   for (int i = 0; i < run->n_paths; i++)
-    run->paths[i] = g_strdup (g_array_index (ds->items, GraftDatasetItem, i).path);
+    run->paths[i] =
+        g_strdup (g_array_index (ds->items, GraftDatasetItem, i).path);
   run->train_items = graft_dataset_split_indices (ds, GRAFT_SPLIT_TRAIN);
   run->val_items = graft_dataset_split_indices (ds, GRAFT_SPLIT_VAL);
   run->train_labels = g_new (int, MAX (run->train_items->len, 1));
   run->val_labels = g_new (int, MAX (run->val_items->len, 1));
   for (guint i = 0; i < run->train_items->len; i++)
-    run->train_labels[i]
-        = g_array_index (ds->items, GraftDatasetItem, g_array_index (run->train_items, int, i))
-              .label;
+    run->train_labels[i] =
+        g_array_index (ds->items, GraftDatasetItem,
+                       g_array_index (run->train_items, int, i))
+            .label;
   for (guint i = 0; i < run->val_items->len; i++)
-    run->val_labels[i]
-        = g_array_index (ds->items, GraftDatasetItem, g_array_index (run->val_items, int, i))
-              .label;
+    run->val_labels[i] = g_array_index (ds->items, GraftDatasetItem,
+                                        g_array_index (run->val_items, int, i))
+                             .label;
   run->classes = g_strdupv (ds->classes);
   run->n_classes = ds->n_classes;
   graft_finetune_options_init (&run->options);
@@ -1125,7 +1258,8 @@ graft_train_page_start (GraftTrainPage *self, const char *model_path, const char
   gtk_widget_set_visible (self->error_box, FALSE);
   gtk_widget_set_visible (self->done_label, FALSE);
   gtk_widget_set_visible (self->stage_label, FALSE);
-  gtk_label_set_text (GTK_LABEL (self->status_label), _ ("Reading the photos…"));
+  gtk_label_set_text (GTK_LABEL (self->status_label),
+                      _ ("Reading the photos…"));
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar), 0);
   reset_charts (self);
   watchdog_start (self);
@@ -1146,8 +1280,9 @@ graft_train_page_set_paused (GraftTrainPage *self, gboolean paused)
   g_cond_broadcast (&self->run->resume);
   g_mutex_unlock (&self->run->lock);
   if (paused)
-    gtk_label_set_text (GTK_LABEL (self->status_label),
-                        _ ("Paused after the current step. Resume when you like."));
+    gtk_label_set_text (
+        GTK_LABEL (self->status_label),
+        _ ("Paused after the current step. Resume when you like."));
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
 }
 
@@ -1157,7 +1292,8 @@ graft_train_page_stop (GraftTrainPage *self)
   g_return_if_fail (GRAFT_IS_TRAIN_PAGE (self));
   if (self->run == NULL)
     return;
-  gtk_label_set_text (GTK_LABEL (self->status_label), _ ("Stopping after the current step…"));
+  gtk_label_set_text (GTK_LABEL (self->status_label),
+                      _ ("Stopping after the current step…"));
   g_cancellable_cancel (self->run->cancellable);
 }
 

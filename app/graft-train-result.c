@@ -75,15 +75,21 @@ labels_text (const char *const *classes, int n_classes)
 }
 
 gboolean
-graft_export_classifier (const GraftGraph *graph, const char *const *classes, int n_classes,
-                         const GraftPreprocess *pp, const char *path, GError **error)
+graft_export_classifier (const GraftGraph *graph,
+                         const char *const *classes,
+                         int n_classes,
+                         const GraftPreprocess *pp,
+                         const char *path,
+                         GError **error)
 {
-  g_autoptr (GraftOnnxModel) model = graft_graph_to_classifier (graph, classes, n_classes);
+  g_autoptr (GraftOnnxModel) model =
+      graft_graph_to_classifier (graph, classes, n_classes);
   g_autofree char *size = g_strdup_printf ("%dx%d", pp->width, pp->height);
   g_autofree char *crop = g_strdup_printf ("%.6g", pp->central_crop);
-  g_autofree char *mean
-      = g_strdup_printf ("%.6g,%.6g,%.6g", pp->mean[0], pp->mean[1], pp->mean[2]);
-  g_autofree char *std = g_strdup_printf ("%.6g,%.6g,%.6g", pp->std[0], pp->std[1], pp->std[2]);
+  g_autofree char *mean =
+      g_strdup_printf ("%.6g,%.6g,%.6g", pp->mean[0], pp->mean[1], pp->mean[2]);
+  g_autofree char *std =
+      g_strdup_printf ("%.6g,%.6g,%.6g", pp->std[0], pp->std[1], pp->std[2]);
   g_autofree char *labels_path = NULL;
   g_autofree char *labels = labels_text (classes, n_classes);
 
@@ -92,23 +98,26 @@ graft_export_classifier (const GraftGraph *graph, const char *const *classes, in
   graft_onnx_model_set_metadata (model, "preprocess.central_crop", crop);
   graft_onnx_model_set_metadata (model, "preprocess.mean", mean);
   graft_onnx_model_set_metadata (model, "preprocess.std", std);
-  graft_onnx_model_set_metadata (model, "preprocess.layout", "NCHW, RGB, float32");
+  graft_onnx_model_set_metadata (model, "preprocess.layout",
+                                 "NCHW, RGB, float32");
   if (!graft_onnx_model_save (model, path, error))
     return FALSE;
   labels_path_for (path, &labels_path);
   return g_file_set_contents_full (labels_path, labels, -1,
-                                   G_FILE_SET_CONTENTS_CONSISTENT
-                                       | G_FILE_SET_CONTENTS_DURABLE,
+                                   G_FILE_SET_CONTENTS_CONSISTENT |
+                                       G_FILE_SET_CONTENTS_DURABLE,
                                    0644, error);
 }
 
 gboolean
-graft_train_result_export (GraftTrainResult *result, const char *path, GError **error)
+graft_train_result_export (GraftTrainResult *result,
+                           const char *path,
+                           GError **error)
 {
   g_autofree char *bytes = NULL;
   g_autofree char *labels_path = NULL;
-  g_autofree char *labels
-      = labels_text ((const char *const *) result->classes, result->n_classes);
+  g_autofree char *labels =
+      labels_text ((const char *const *) result->classes, result->n_classes);
   gsize len = 0;
 
   if (!g_file_get_contents (result->model_file, &bytes, &len, error))
@@ -116,13 +125,13 @@ graft_train_result_export (GraftTrainResult *result, const char *path, GError **
   /* CONSISTENT writes a temporary file and renames it over path: a reader
    * never sees half a model, even if Graft stops midway. */
   if (!g_file_set_contents_full (path, bytes, (gssize) len,
-                                 G_FILE_SET_CONTENTS_CONSISTENT
-                                     | G_FILE_SET_CONTENTS_DURABLE,
+                                 G_FILE_SET_CONTENTS_CONSISTENT |
+                                     G_FILE_SET_CONTENTS_DURABLE,
                                  0644, error))
     return FALSE;
   labels_path_for (path, &labels_path);
   return g_file_set_contents_full (labels_path, labels, -1,
-                                   G_FILE_SET_CONTENTS_CONSISTENT
-                                       | G_FILE_SET_CONTENTS_DURABLE,
+                                   G_FILE_SET_CONTENTS_CONSISTENT |
+                                       G_FILE_SET_CONTENTS_DURABLE,
                                    0644, error);
 }

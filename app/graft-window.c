@@ -159,7 +159,9 @@ show_steps_action (GtkWidget *widget,
 }
 
 static void
-show_step_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+show_step_action (GtkWidget *widget,
+                  const char *action_name,
+                  GVariant *parameter)
 {
   GraftWindow *self = GRAFT_WINDOW (widget);
 
@@ -168,7 +170,9 @@ show_step_action (GtkWidget *widget, const char *action_name, GVariant *paramete
 }
 
 static void
-open_folder_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+open_folder_action (GtkWidget *widget,
+                    const char *action_name,
+                    GVariant *parameter)
 {
   GraftWindow *self = GRAFT_WINDOW (widget);
 
@@ -184,7 +188,9 @@ toast (GraftWindow *self, const char *text)
 }
 
 static void
-start_training_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+start_training_action (GtkWidget *widget,
+                       const char *action_name,
+                       GVariant *parameter)
 {
   GraftWindow *self = GRAFT_WINDOW (widget);
   g_autoptr (GError) error = NULL;
@@ -192,18 +198,21 @@ start_training_action (GtkWidget *widget, const char *action_name, GVariant *par
   GraftFreezePreset preset;
   int last_blocks, n_blocks;
 
-  graft_layers_page_get_choice (self->layers_page, &preset, &last_blocks, &trainable,
-                                &n_blocks);
+  graft_layers_page_get_choice (self->layers_page, &preset, &last_blocks,
+                                &trainable, &n_blocks);
   graft_window_set_step (self, "train");
-  if (!graft_train_page_start (self->train_page, graft_model_page_get_model_path (self->model_page),
-                               graft_model_page_get_model_title (self->model_page),
-                               graft_photos_page_get_dataset (self->photos_page), preset,
-                               last_blocks, trainable, n_blocks, &error))
+  if (!graft_train_page_start (
+          self->train_page, graft_model_page_get_model_path (self->model_page),
+          graft_model_page_get_model_title (self->model_page),
+          graft_photos_page_get_dataset (self->photos_page), preset,
+          last_blocks, trainable, n_blocks, &error))
     toast (self, error->message);
 }
 
 static void
-stop_training_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+stop_training_action (GtkWidget *widget,
+                      const char *action_name,
+                      GVariant *parameter)
 {
   graft_train_page_stop (GRAFT_WINDOW (widget)->train_page);
 }
@@ -218,7 +227,9 @@ export_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
 }
 
 static void
-try_image_action (GtkWidget *widget, const char *action_name, GVariant *parameter)
+try_image_action (GtkWidget *widget,
+                  const char *action_name,
+                  GVariant *parameter)
 {
   GraftWindow *self = GRAFT_WINDOW (widget);
 
@@ -251,12 +262,13 @@ update_layers (GraftWindow *self)
   GraftGraph *graph = graft_model_page_get_graph (self->model_page);
   int n_train = 0;
 
-  if (graft_model_page_get_loading (self->model_page)
-      || graft_photos_page_get_scanning (self->photos_page))
+  if (graft_model_page_get_loading (self->model_page) ||
+      graft_photos_page_get_scanning (self->photos_page))
     return;
   if (graph == NULL)
     path = NULL;
-  if (g_strcmp0 (path, self->layers_model_path) == 0 && ds == self->layers_dataset)
+  if (g_strcmp0 (path, self->layers_model_path) == 0 &&
+      ds == self->layers_dataset)
     return;
   g_free (self->layers_model_path);
   self->layers_model_path = g_strdup (path);
@@ -265,16 +277,20 @@ update_layers (GraftWindow *self)
     {
       GraftPreprocess pp;
       if (graft_preprocess_from_metadata (
-              &pp, graft_onnx_model_get_metadata (graph->model, "preprocess.size"), NULL, NULL,
-              NULL, NULL))
-        graft_photos_page_set_min_side (self->photos_page, MIN (pp.width, pp.height));
+              &pp,
+              graft_onnx_model_get_metadata (graph->model, "preprocess.size"),
+              NULL, NULL, NULL, NULL))
+        graft_photos_page_set_min_side (self->photos_page,
+                                        MIN (pp.width, pp.height));
     }
   if (ds != NULL)
     {
-      g_autoptr (GArray) train = graft_dataset_split_indices (ds, GRAFT_SPLIT_TRAIN);
+      g_autoptr (GArray) train =
+          graft_dataset_split_indices (ds, GRAFT_SPLIT_TRAIN);
       n_train = (int) train->len;
     }
-  graft_layers_page_set_model (self->layers_page, path, ds ? ds->n_classes : 2, n_train);
+  graft_layers_page_set_model (self->layers_page, path, ds ? ds->n_classes : 2,
+                               n_train);
 }
 
 static void
@@ -301,7 +317,8 @@ on_training_finished (GraftWindow *self)
   update_actions (self);
   done = adw_toast_new (_ ("Training finished"));
   adw_toast_set_button_label (done, _ ("See Results"));
-  g_signal_connect_object (done, "button-clicked", G_CALLBACK (on_toast_button), self, 0);
+  g_signal_connect_object (done, "button-clicked", G_CALLBACK (on_toast_button),
+                           self, 0);
   adw_toast_overlay_add_toast (self->toast_overlay, done);
 }
 
@@ -390,8 +407,9 @@ graft_window_get_property (GObject *object,
       g_value_set_string (value, graft_window_get_step (self));
       break;
     case PROP_TRAINING_PAUSED:
-      g_value_set_boolean (value, self->train_page != NULL
-                                      && graft_train_page_get_paused (self->train_page));
+      g_value_set_boolean (value,
+                           self->train_page != NULL &&
+                               graft_train_page_get_paused (self->train_page));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -415,7 +433,8 @@ graft_window_set_property (GObject *object,
       graft_window_set_step (self, g_value_get_string (value));
       break;
     case PROP_TRAINING_PAUSED:
-      graft_train_page_set_paused (self->train_page, g_value_get_boolean (value));
+      graft_train_page_set_paused (self->train_page,
+                                   g_value_get_boolean (value));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -468,7 +487,8 @@ graft_window_class_init (GraftWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, GraftWindow, photos_page);
   gtk_widget_class_bind_template_child (widget_class, GraftWindow, layers_page);
   gtk_widget_class_bind_template_child (widget_class, GraftWindow, train_page);
-  gtk_widget_class_bind_template_child (widget_class, GraftWindow, results_page);
+  gtk_widget_class_bind_template_child (widget_class, GraftWindow,
+                                        results_page);
   gtk_widget_class_bind_template_child (widget_class, GraftWindow, export_page);
   gtk_widget_class_bind_template_callback (widget_class,
                                            on_visible_step_changed);
@@ -478,31 +498,37 @@ graft_window_class_init (GraftWindowClass *klass)
                                    open_model_action);
   gtk_widget_class_install_action (widget_class, "window.show-steps", NULL,
                                    show_steps_action);
-  gtk_widget_class_install_action (widget_class, "win.show-step", "s", show_step_action);
-  gtk_widget_class_install_action (widget_class, "win.open-folder", NULL, open_folder_action);
+  gtk_widget_class_install_action (widget_class, "win.show-step", "s",
+                                   show_step_action);
+  gtk_widget_class_install_action (widget_class, "win.open-folder", NULL,
+                                   open_folder_action);
   gtk_widget_class_install_action (widget_class, "win.start-training", NULL,
                                    start_training_action);
   gtk_widget_class_install_property_action (widget_class, "win.pause-training",
                                             "training-paused");
   gtk_widget_class_install_action (widget_class, "win.stop-training", NULL,
                                    stop_training_action);
-  gtk_widget_class_install_action (widget_class, "win.export", NULL, export_action);
-  gtk_widget_class_install_action (widget_class, "win.try-image", NULL, try_image_action);
+  gtk_widget_class_install_action (widget_class, "win.export", NULL,
+                                   export_action);
+  gtk_widget_class_install_action (widget_class, "win.try-image", NULL,
+                                   try_image_action);
   gtk_widget_class_add_binding_action (
       widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "window.open-model", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o,
-                                       GDK_CONTROL_MASK | GDK_SHIFT_MASK, "win.open-folder",
+                                       GDK_CONTROL_MASK | GDK_SHIFT_MASK,
+                                       "win.open-folder", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return,
+                                       GDK_CONTROL_MASK, "win.start-training",
                                        NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Return, GDK_CONTROL_MASK,
-                                       "win.start-training", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_p, GDK_CONTROL_MASK,
-                                       "win.pause-training", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period, GDK_CONTROL_MASK,
-                                       "win.stop-training", NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e, GDK_CONTROL_MASK, "win.export",
+  gtk_widget_class_add_binding_action (
+      widget_class, GDK_KEY_p, GDK_CONTROL_MASK, "win.pause-training", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_period,
+                                       GDK_CONTROL_MASK, "win.stop-training",
                                        NULL);
-  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i, GDK_CONTROL_MASK,
-                                       "win.try-image", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_e,
+                                       GDK_CONTROL_MASK, "win.export", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_i,
+                                       GDK_CONTROL_MASK, "win.try-image", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w,
                                        GDK_CONTROL_MASK, "window.close", NULL);
 }
@@ -519,16 +545,16 @@ graft_window_init (GraftWindow *self)
                            create_step_row, self, NULL);
   g_object_bind_property (self->model_page, "model-title", self->content_title,
                           "subtitle", G_BINDING_SYNC_CREATE);
-  g_signal_connect_swapped (self->model_page, "notify::loading", G_CALLBACK (update_layers),
-                            self);
-  g_signal_connect_swapped (self->photos_page, "notify::scanning", G_CALLBACK (update_layers),
-                            self);
+  g_signal_connect_swapped (self->model_page, "notify::loading",
+                            G_CALLBACK (update_layers), self);
+  g_signal_connect_swapped (self->photos_page, "notify::scanning",
+                            G_CALLBACK (update_layers), self);
   g_signal_connect_swapped (self->train_page, "notify::running",
                             G_CALLBACK (on_training_changed), self);
   g_signal_connect_swapped (self->train_page, "notify::paused",
                             G_CALLBACK (on_training_changed), self);
-  g_signal_connect_swapped (self->train_page, "finished", G_CALLBACK (on_training_finished),
-                            self);
+  g_signal_connect_swapped (self->train_page, "finished",
+                            G_CALLBACK (on_training_finished), self);
   update_actions (self);
   on_visible_step_changed (self);
 }

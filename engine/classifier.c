@@ -125,6 +125,16 @@ graft_classifier_new (const char *model_path, GError **error)
       return NULL;
     }
   {
+    const char *range = graft_onnx_model_get_metadata (model, "preprocess.input_range");
+    if (range != NULL && !g_str_equal (range, "0..255"))
+      {
+        g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_UNSUPPORTED,
+                     "%s: preprocess.input_range “%s” is not supported (only 0..255)",
+                     model_path, range);
+        return NULL;
+      }
+  }
+  {
     /* Without a size in the metadata, a fixed input size in the graph wins
      * over the ImageNet default. */
     const GraftValue *in = &c->graph->values[c->graph->inputs[0]];
@@ -187,19 +197,44 @@ graft_classifier_run (GraftClassifier *c, const float *chw, float *probs,
   return TRUE;
 }
 
+/* Set by --bake-normalization: the graph normalizes RGB 0..255 itself. */
+static gboolean
+takes_0_255 (const GraftClassifier *c)
+{
+  const char *range = graft_onnx_model_get_metadata (c->graph->model, "preprocess.input_range");
+  return range != NULL && g_str_equal (range, "0..255");
+}
+
+gboolean
+graft_classifier_preprocess_file (const GraftClassifier *c, const char *image_path,
+                                  float *chw, GError **error)
+{
+  g_autoptr (GraftImage) image = NULL;
+  const GraftPreprocess *pp = &c->preprocess;
+
+  image = graft_image_load (image_path, graft_preprocess_min_side (pp), error);
+  if (image == NULL)
+    return FALSE;
+  if (takes_0_255 (c))
+    {
+      /* The resize alone, as graft_preprocess_image does before normalizing. */
+      double x0, y0, side;
+      graft_preprocess_crop_box (pp, image->width, image->height, &x0, &y0, &side);
+      graft_resize_bilinear (chw, image, x0, y0, side, side, pp->width, pp->height);
+    }
+  else
+    graft_preprocess_image (chw, image, pp);
+  return TRUE;
+}
+
 gboolean
 graft_classifier_classify_file (GraftClassifier *c, const char *image_path,
                                 float *probs, GError **error)
 {
-  g_autoptr (GraftImage) image = NULL;
-  g_autofree float *chw = NULL;
-  int h = c->preprocess.height, w = c->preprocess.width;
+  g_autofree float *chw = g_new (float, (size_t) 3 * c->preprocess.height * c->preprocess.width);
 
-  image = graft_image_load (image_path, graft_preprocess_min_side (&c->preprocess), error);
-  if (image == NULL)
+  if (!graft_classifier_preprocess_file (c, image_path, chw, error))
     return FALSE;
-  chw = g_new (float, (size_t) 3 * h * w);
-  graft_preprocess_image (chw, image, &c->preprocess);
   return graft_classifier_run (c, chw, probs, error);
 }
 

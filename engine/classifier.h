@@ -36,6 +36,13 @@ void graft_classifier_free (GraftClassifier *classifier);
 /* Probabilities for one preprocessed image (3, H, W); probs has n_classes. */
 gboolean graft_classifier_run (GraftClassifier *classifier, const float *chw,
                                float *probs, GError **error);
+/* Decodes and preprocesses one image file into chw (3, H, W) exactly as
+ * the model takes it: normalized with preprocess.mean and std, or the
+ * plain 0..255 RGB of the resized crop when the model's metadata says
+ * preprocess.input_range "0..255" (the normalization is in the graph). */
+gboolean graft_classifier_preprocess_file (const GraftClassifier *classifier,
+                                           const char *image_path, float *chw,
+                                           GError **error);
 /* Decodes, preprocesses and runs one image file. */
 gboolean graft_classifier_classify_file (GraftClassifier *classifier,
                                          const char *image_path, float *probs,

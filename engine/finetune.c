@@ -129,10 +129,15 @@ graft_finetune (const GraftGraph *base, int n_classes, const GraftFinetuneOption
       return g_steal_pointer (&head);
     }
   report->val_accuracy = requested_acc;
-  if (compare)
+  if (compare && requested_acc > head_acc)
     report->explanation = g_strdup_printf (
         "Fine-tuning the pretrained layers helped: %.1f%% on your validation photos, against "
         "%.1f%% when only the new classifier is trained.",
         100 * requested_acc, 100 * head_acc);
+  else if (compare)
+    report->explanation = g_strdup_printf (
+        "Fine-tuning the pretrained layers did as well as training only the new classifier "
+        "(%.1f%% on your validation photos).",
+        100 * requested_acc);
   return g_steal_pointer (&requested);
 }

@@ -361,3 +361,45 @@ graft_graph_to_classifier (const GraftGraph *graph, const char *const *labels, i
   graft_onnx_model_set_metadata (m, "graft.labels", joined);
   return m;
 }
+
+/* A (1, 3, 1, 1) constant: one value per channel, broadcast over N, H, W. */
+static void
+add_channel_constant (GraftOnnxGraph *g, const char *name, const float values[3], float scale)
+{
+  GraftShape shape = graft_shape_make (4, (int64_t[]){ 1, 3, 1, 1 });
+  GraftTensor *t = graft_tensor_new_float (&shape);
+  for (int c = 0; c < 3; c++)
+    ((float *) t->data)[c] = values[c] * scale;
+  add_initializer (g, name, t);
+}
+
+void
+graft_model_bake_normalization (GraftOnnxModel *model, const float mean[3], const float std[3])
+{
+  GraftOnnxGraph *g = &model->graph;
+  const char *input = g->inputs[0].name;
+  const char *sub_in[] = { input, "graft/pixel_mean" };
+  const char *div_in[] = { "graft/centered", "graft/pixel_std" };
+  size_t n_old = g->n_nodes;
+  GraftOnnxNode sub, div;
+
+  /* Every reader of the input now reads the normalized values instead. */
+  for (size_t i = 0; i < g->n_nodes; i++)
+    for (size_t k = 0; k < g->nodes[i].n_inputs; k++)
+      if (g_str_equal (g->nodes[i].inputs[k], input))
+        {
+          g_free (g->nodes[i].inputs[k]);
+          g->nodes[i].inputs[k] = g_strdup ("graft/normalized");
+        }
+  add_channel_constant (g, "graft/pixel_mean", mean, 255.0f);
+  add_channel_constant (g, "graft/pixel_std", std, 255.0f);
+  add_node (g, "graft/subtract_mean", "Sub", sub_in, 2, "graft/centered");
+  add_node (g, "graft/divide_std", "Div", div_in, 2, "graft/normalized");
+
+  /* Nodes are in execution order: move the two new ones to the front. */
+  sub = g->nodes[n_old];
+  div = g->nodes[n_old + 1];
+  memmove (&g->nodes[2], &g->nodes[0], n_old * sizeof (GraftOnnxNode));
+  g->nodes[0] = sub;
+  g->nodes[1] = div;
+}

@@ -41,4 +41,12 @@ GraftOnnxModel *graft_graph_to_classifier (const GraftGraph *graph,
                                            const char *const *labels,
                                            int n_labels);
 
+/* Makes model take float RGB on the 0..255 scale: prepends, on its first
+ * input (which keeps its name, so callers feed it as before), a Sub of
+ * mean * 255 and a Div by std * 255, per channel constants of shape
+ * (1, 3, 1, 1) named "graft/pixel_mean" and "graft/pixel_std". The
+ * metadata is the caller's to update (see README, --bake-normalization). */
+void graft_model_bake_normalization (GraftOnnxModel *model, const float mean[3],
+                                     const float std[3]);
+
 G_END_DECLS

@@ -737,9 +737,10 @@ graft_plan_run (GraftPlan *plan, const GraftTensor *const *inputs,
       for (int k = 0; k < node->n_outputs; k++)
         {
           /* Ops may accumulate into their outputs: start from zero as on
-           * the first run. */
+           * the first run, unless the op writes every element. */
           out_t[k] = plan->tensors[node->outputs[k]];
-          memset (out_t[k]->data, 0, graft_tensor_nbytes (out_t[k]));
+          if (!node->def->overwrites_output)
+            memset (out_t[k]->data, 0, graft_tensor_nbytes (out_t[k]));
         }
       node->def->forward (node, in_t, out_t, &plan->ws);
     }
@@ -779,7 +780,8 @@ graft_plan_forward_node (GraftPlan *plan, int n, gboolean train)
   for (int k = 0; k < node->n_outputs; k++)
     {
       out_t[k] = plan->tensors[node->outputs[k]];
-      memset (out_t[k]->data, 0, graft_tensor_nbytes (out_t[k]));
+      if (!node->def->overwrites_output)
+        memset (out_t[k]->data, 0, graft_tensor_nbytes (out_t[k]));
     }
   if (train && node->def->forward_train)
     node->def->forward_train (node, in_t, out_t, &plan->ws);

@@ -65,7 +65,8 @@ thumbnails_shown (gpointer page)
 static gboolean
 layers_loaded (gpointer page)
 {
-  return !graft_layers_page_get_loading (page) && graft_layers_page_get_n_blocks (page) > 0;
+  return !graft_layers_page_get_loading (page) &&
+         graft_layers_page_get_n_blocks (page) > 0;
 }
 
 static gboolean
@@ -139,7 +140,8 @@ flow_open (Flow *flow)
   g_assert_nonnull (flow->export);
   g_assert_cmpuint (graft_window_get_n_steps (flow->window), ==, 6);
 
-  g_assert_true (graft_model_page_select_bundled (flow->model, "mobilenet_v1_0.25_128"));
+  g_assert_true (
+      graft_model_page_select_bundled (flow->model, "mobilenet_v1_0.25_128"));
   wait_until (model_loaded, flow->model);
   g_assert_nonnull (graft_model_page_get_graph (flow->model));
 
@@ -161,7 +163,8 @@ test_flow (void)
   g_autofree gboolean *trainable = NULL;
   g_autoptr (GError) error = NULL;
   g_autofree char *tmp = g_dir_make_tmp ("graft-app-flow-XXXXXX", &error);
-  g_autofree char *model_path = NULL, *labels_path = NULL, *photo = NULL, *dir = dataset_dir ();
+  g_autofree char *model_path = NULL, *labels_path = NULL, *photo = NULL,
+                  *dir = dataset_dir ();
   g_autoptr (GraftClassifier) classifier = NULL;
   g_autoptr (GFile) photo_file = NULL;
   GListModel *toplevels; /* owned by GTK */
@@ -201,33 +204,36 @@ test_flow (void)
   head_params = graft_layers_page_get_trainable_params (flow.layers);
   /* At least the new Gemm: 256 features x 2 classes + 2 biases. */
   g_assert_cmpint (head_params, >=, 2 * 256 + 2);
-  g_assert_false (graft_layers_page_get_block_trainable (flow.layers, n_blocks - 2));
+  g_assert_false (
+      graft_layers_page_get_block_trainable (flow.layers, n_blocks - 2));
   graft_layers_page_set_block_trainable (flow.layers, n_blocks - 2, TRUE);
   last_params = graft_layers_page_get_trainable_params (flow.layers);
   g_assert_cmpint (last_params, >, head_params);
-  g_assert_false (graft_layers_page_get_choice (flow.layers, &preset, &last_blocks, &trainable,
-                                                &n_blocks));
+  g_assert_false (graft_layers_page_get_choice (
+      flow.layers, &preset, &last_blocks, &trainable, &n_blocks));
   g_assert_cmpint (preset, ==, GRAFT_FREEZE_LAST_BLOCKS);
   g_assert_cmpint (last_blocks, ==, 1);
   /* A gap in the switched-on blocks is the user's own choice. */
   graft_layers_page_set_block_trainable (flow.layers, 0, TRUE);
-  g_assert_true (graft_layers_page_get_choice (flow.layers, &preset, &last_blocks, &trainable,
-                                               &n_blocks));
+  g_assert_true (graft_layers_page_get_choice (
+      flow.layers, &preset, &last_blocks, &trainable, &n_blocks));
   g_assert_true (trainable[0]);
   g_assert_false (trainable[1]);
   g_assert_true (trainable[n_blocks - 2]);
   g_clear_pointer (&trainable, g_free);
   graft_layers_page_set_block_trainable (flow.layers, 0, FALSE);
-  g_assert_cmpint (graft_layers_page_get_trainable_params (flow.layers), ==, last_params);
+  g_assert_cmpint (graft_layers_page_get_trainable_params (flow.layers), ==,
+                   last_params);
 
   /* Train: the last block and the classifier, compared with the
    * classifier alone, through the window's action. */
   graft_train_page_set_epochs (flow.train, 2);
   graft_train_page_set_batch_size (flow.train, 4);
-  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.export", NULL)
-                  && graft_export_page_get_exporting (flow.export));
-  g_assert_true (
-      gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.start-training", NULL));
+  g_assert_false (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                              "win.export", NULL) &&
+                  graft_export_page_get_exporting (flow.export));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                             "win.start-training", NULL));
   g_assert_cmpstr (graft_window_get_step (flow.window), ==, "train");
   g_assert_true (graft_train_page_get_running (flow.train));
   wait_until (training_done, flow.train);
@@ -248,26 +254,30 @@ test_flow (void)
 
   /* Results: a confusion cell opens the photos behind it. */
   g_assert_true (graft_window_set_step (flow.window, "results"));
-  confusion = find_widget (GTK_WIDGET (flow.results), GRAFT_TYPE_CONFUSION_VIEW);
+  confusion =
+      find_widget (GTK_WIDGET (flow.results), GRAFT_TYPE_CONFUSION_VIEW);
   g_assert_nonnull (confusion);
-  g_assert_cmpint (graft_confusion_view_get_n_classes (GRAFT_CONFUSION_VIEW (confusion)), ==, 2);
+  g_assert_cmpint (
+      graft_confusion_view_get_n_classes (GRAFT_CONFUSION_VIEW (confusion)), ==,
+      2);
   toplevels = gtk_window_get_toplevels ();
   n_windows = (int) g_list_model_get_n_items (toplevels);
   graft_confusion_view_activate_cell (GRAFT_CONFUSION_VIEW (confusion), 0, 0);
-  g_assert_cmpint ((int) g_list_model_get_n_items (toplevels), ==, n_windows + 1);
+  g_assert_cmpint ((int) g_list_model_get_n_items (toplevels), ==,
+                   n_windows + 1);
   cell_window = graft_results_page_show_cell (flow.results, 0, 0);
   g_assert_cmpuint (GPOINTER_TO_UINT (g_object_get_data (G_OBJECT (cell_window),
                                                          "graft-cell-count")),
                     ==,
-                    (guint) graft_confusion_view_get_count (GRAFT_CONFUSION_VIEW (confusion),
-                                                            0, 0));
+                    (guint) graft_confusion_view_get_count (
+                        GRAFT_CONFUSION_VIEW (confusion), 0, 0));
   gtk_window_destroy (cell_window);
   /* Close the one the activation opened. */
   for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
     {
       g_autoptr (GtkWindow) opened = g_list_model_get_item (toplevels, i);
-      if (g_object_get_data (G_OBJECT (opened), "graft-cell-count") != NULL
-          || g_object_get_data (G_OBJECT (opened), "graft-cell-flow") != NULL)
+      if (g_object_get_data (G_OBJECT (opened), "graft-cell-count") != NULL ||
+          g_object_get_data (G_OBJECT (opened), "graft-cell-flow") != NULL)
         {
           gtk_window_destroy (opened);
           break;
@@ -282,8 +292,10 @@ test_flow (void)
   g_assert_true (graft_results_page_get_trying (flow.results));
   wait_until (try_done, flow.results);
   g_assert_nonnull (graft_results_page_get_top_label (flow.results));
-  g_assert_true (g_str_equal (graft_results_page_get_top_label (flow.results), "circles")
-                 || g_str_equal (graft_results_page_get_top_label (flow.results), "stripes"));
+  g_assert_true (
+      g_str_equal (graft_results_page_get_top_label (flow.results),
+                   "circles") ||
+      g_str_equal (graft_results_page_get_top_label (flow.results), "stripes"));
 
   /* Export: the model and labels.txt, readable as a classifier. */
   model_path = g_build_filename (tmp, "model.onnx", NULL);
@@ -292,7 +304,8 @@ test_flow (void)
   g_assert_true (graft_export_page_get_exporting (flow.export));
   wait_until (export_done, flow.export);
   g_assert_null (graft_export_page_get_error_message (flow.export));
-  g_assert_cmpstr (graft_export_page_get_exported_path (flow.export), ==, model_path);
+  g_assert_cmpstr (graft_export_page_get_exported_path (flow.export), ==,
+                   model_path);
   g_assert_true (g_file_test (labels_path, G_FILE_TEST_IS_REGULAR));
   classifier = graft_classifier_new (model_path, &error);
   g_assert_no_error (error);
@@ -318,22 +331,22 @@ test_stop_and_close (void)
   graft_layers_page_set_preset (flow.layers, GRAFT_FREEZE_NONE, 0);
   graft_train_page_set_epochs (flow.train, 50);
   graft_train_page_set_batch_size (flow.train, 2);
-  g_assert_true (
-      gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.start-training", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                             "win.start-training", NULL));
   g_assert_true (graft_train_page_get_running (flow.train));
-  g_assert_true (
-      gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.pause-training", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                             "win.pause-training", NULL));
   g_assert_true (graft_train_page_get_paused (flow.train));
   /* Stop wakes a paused run. */
-  g_assert_true (
-      gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.stop-training", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                             "win.stop-training", NULL));
   wait_until (training_done, flow.train);
   g_assert_null (graft_train_page_get_result (flow.train));
   g_assert_null (graft_train_page_get_error_message (flow.train));
 
   /* Start again, then close the window mid-run. */
-  g_assert_true (
-      gtk_widget_activate_action (GTK_WIDGET (flow.window), "win.start-training", NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                             "win.start-training", NULL));
   g_assert_true (graft_train_page_get_running (flow.train));
   g_usleep (G_USEC_PER_SEC / 2);
   train = g_object_ref (flow.train); /* closing destroys the window */
@@ -343,6 +356,46 @@ test_stop_and_close (void)
   /* Let the worker's last idle callbacks run against the closed window. */
   for (int i = 0; i < 20; i++)
     g_main_context_iteration (NULL, FALSE);
+}
+
+/* Several folders dropped at once are one category each. */
+static void
+test_several_folders (void)
+{
+  g_autoptr (GraftPhotosPage) page
+      = GRAFT_PHOTOS_PAGE (g_object_ref_sink (graft_photos_page_new ()));
+  g_autofree char *dir = dataset_dir ();
+  g_autofree char *circles = g_build_filename (dir, "circles", NULL);
+  g_autofree char *stripes = g_build_filename (dir, "stripes", NULL);
+  GFile *folders[2];
+  const GraftDataset *ds;
+
+  folders[0] = g_file_new_for_path (stripes);
+  folders[1] = g_file_new_for_path (circles);
+  graft_photos_page_load (page, folders, 2);
+  wait_until (scan_done, page);
+  ds = graft_photos_page_get_dataset (page);
+  g_assert_nonnull (ds);
+  g_assert_cmpint (ds->n_classes, ==, 2);
+  g_assert_cmpstr (ds->classes[0], ==, "circles");
+  g_assert_cmpstr (ds->classes[1], ==, "stripes");
+  g_assert_cmpuint (ds->items->len, ==, 16);
+  g_object_unref (folders[0]);
+  g_object_unref (folders[1]);
+}
+
+/* A folder that does not exist: the page says so and keeps no dataset. */
+static void
+test_missing_folder (void)
+{
+  g_autoptr (GraftPhotosPage) page
+      = GRAFT_PHOTOS_PAGE (g_object_ref_sink (graft_photos_page_new ()));
+  g_autoptr (GFile) missing = g_file_new_for_path ("/nonexistent/graft-photos");
+
+  graft_photos_page_load (page, &missing, 1);
+  wait_until (scan_done, page);
+  g_assert_null (graft_photos_page_get_dataset (page));
+  g_assert_nonnull (graft_photos_page_get_error_message (page));
 }
 
 int
@@ -361,6 +414,8 @@ main (int argc, char *argv[])
     }
   adw_init ();
 
+  g_test_add_func ("/app/photos/several-folders", test_several_folders);
+  g_test_add_func ("/app/photos/missing-folder", test_missing_folder);
   g_test_add_func ("/app/flow/train-and-export", test_flow);
   g_test_add_func ("/app/flow/stop-and-close", test_stop_and_close);
   return g_test_run ();

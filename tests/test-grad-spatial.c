@@ -381,6 +381,18 @@ test_conv_random (void)
   check_conv_vs_reference (rng, &wide_pointwise, 7);
   check_conv_vs_reference (rng, &packed, 7);
   check_conv_vs_reference (rng, &dw112, 7);
+  /* images large enough to be cut into bands of output rows (an im2col
+   * band of at most 256Ki floats): two equal bands; grouped, stride 2 with
+   * a short last band; a banded pointwise sgemm straight on the input */
+  GraftConvGeometry banded =
+      conv_make (2, 64, 30, 30, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1);
+  GraftConvGeometry banded_s2 =
+      conv_make (2, 80, 61, 61, 6, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1);
+  GraftConvGeometry banded_pointwise =
+      conv_make (2, 64, 70, 70, 4, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0);
+  check_conv_vs_reference (rng, &banded, 7);
+  check_conv_vs_reference (rng, &banded_s2, 7);
+  check_conv_vs_reference (rng, &banded_pointwise, 7);
   omp_set_num_threads (saved);
   g_rand_free (rng);
 }
@@ -533,6 +545,87 @@ test_batchnorm_finite_differences (void)
         }
       g_free (c.r);
       g_free (c.y);
+    }
+  g_rand_free (rng);
+}
+
+/* The one-pass batch statistics against two passes in double, on channels
+ * whose values sit far from zero (the shift keeps the variance), and the
+ * fused backward (statistics computed inside) against batch_stats + the
+ * reference backward. */
+static void
+test_batchnorm_one_pass_stats (void)
+{
+  GRand *rng = g_rand_new_with_seed (23);
+
+  for (int iter = 0; iter < 30; iter++)
+    {
+      int N = g_rand_int_range (rng, 1, 6), C = g_rand_int_range (rng, 1, 5);
+      size_t S = g_rand_int_range (rng, 1, 300);
+      size_t n = (size_t) N * C * S;
+      float *x = random_floats (rng, n), *dy = random_floats (rng, n);
+      float *scale = random_floats (rng, C);
+      float mean[8], var[8];
+      /* image n of channel c around offset + n: the batch mean differs from
+       * image 0's, as the shift assumes nothing about that */
+      float offset = iter % 3 == 0 ? 0.0f : iter % 3 == 1 ? 1000.0f : -3e4f;
+      for (int b = 0; b < N; b++)
+        for (int c = 0; c < C; c++)
+          for (size_t i = 0; i < S; i++)
+            x[((size_t) b * C + c) * S + i] =
+                offset + b + (c + 1) * x[((size_t) b * C + c) * S + i];
+      graft_batchnorm_batch_stats (mean, var, x, N, C, S);
+      for (int c = 0; c < C; c++)
+        {
+          double sum = 0.0, sq = 0.0, count = (double) N * S;
+          for (int b = 0; b < N; b++)
+            for (size_t i = 0; i < S; i++)
+              sum += x[((size_t) b * C + c) * S + i];
+          double m = sum / count;
+          for (int b = 0; b < N; b++)
+            for (size_t i = 0; i < S; i++)
+              {
+                double d = x[((size_t) b * C + c) * S + i] - m;
+                sq += d * d;
+              }
+          double v = sq / count;
+          g_autofree char *what = g_strdup_printf (
+              "batch stats, offset %g, N%d C%d S%zu, channel %d", offset, N, C,
+              S, c);
+          float want[2] = { (float) m, (float) v },
+                got[2] = { mean[c], var[c] };
+          /* the data are floats: their rounding near 3e4 is 2e-3 */
+          if (!check_close (got, want, 2, fabs (offset) > 1e4 ? 1e-4 : 1e-5,
+                            what))
+            break;
+        }
+
+      float *got[3], *ref[3];
+      for (int i = 0; i < 3; i++)
+        {
+          size_t len = i == 0 ? n : (size_t) C;
+          got[i] = random_floats (rng, len);
+          ref[i] = copy_floats (got[i], len);
+        }
+      graft_batchnorm_backward_training_batch (got[0], got[1], got[2], dy, x,
+                                               scale, 1e-5f, N, C, S);
+      graft_batchnorm_backward_training_reference (
+          ref[0], ref[1], ref[2], dy, x, scale, mean, var, 1e-5f, N, C, S);
+      for (int i = 0; i < 3; i++)
+        {
+          g_autofree char *what = g_strdup_printf (
+              "fused batchnorm backward, offset %g, gradient %d, N%d C%d S%zu",
+              offset, i, N, C, S);
+          /* far from zero, x - mean loses digits in float: the reference
+           * sees the same floats, so only the sums' rounding differs */
+          double tol = N * S == 1 ? 1e-2 : offset != 0.0f ? 2e-3 : 1e-4;
+          check_close (got[i], ref[i], i == 0 ? n : (size_t) C, tol, what);
+          g_free (got[i]);
+          g_free (ref[i]);
+        }
+      g_free (x);
+      g_free (dy);
+      g_free (scale);
     }
   g_rand_free (rng);
 }
@@ -1345,5 +1438,7 @@ main (int argc, char **argv)
   g_test_add_func ("/grad-spatial/pad/finite-differences",
                    test_pad_finite_differences);
   g_test_add_func ("/grad-spatial/pad/op", test_op_pad_backward);
+  g_test_add_func ("/grad-spatial/batchnorm/one-pass-stats",
+                   test_batchnorm_one_pass_stats);
   return g_test_run ();
 }

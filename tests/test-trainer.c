@@ -2,9 +2,9 @@
  * (a PyTorch ResNet-like export with BatchNorm) and a synthetic dataset of
  * three easy classes: learning, progress reports and history, what freezing
  * keeps bit for bit (weights and BN running statistics), the feature cache
- * in memory and spilled to a file, determinism, cancelling, non-finite
- * data, resuming from a checkpoint, and a finite-difference check of the
- * whole training graph's gradients. */
+ * (in memory, spilled to a file, and not reused for other data),
+ * determinism, cancelling, non-finite data, resuming from a checkpoint, and
+ * a finite-difference check of the whole training graph's gradients. */
 #include "graft-error.h"
 #include "graph.h"
 #include "train/feature-cache.h"
@@ -514,8 +514,9 @@ typedef enum
   CACHE_FILE,
 } CacheMode;
 
+/* Two epochs on dataset 3, the head (and the last block) training. */
 static GraftTrainer *
-train_head_only (CacheMode mode, gboolean last_block)
+train_small (CacheMode mode, gboolean last_block)
 {
   GraftTrainConfig c;
   GraftTrainer *t;
@@ -553,9 +554,9 @@ train_head_only (CacheMode mode, gboolean last_block)
 static void
 test_feature_cache (void)
 {
-  g_autoptr (GraftTrainer) off = train_head_only (CACHE_OFF, FALSE);
-  g_autoptr (GraftTrainer) memory = train_head_only (CACHE_MEMORY, FALSE);
-  g_autoptr (GraftTrainer) file = train_head_only (CACHE_FILE, FALSE);
+  g_autoptr (GraftTrainer) off = train_small (CACHE_OFF, FALSE);
+  g_autoptr (GraftTrainer) memory = train_small (CACHE_MEMORY, FALSE);
+  g_autoptr (GraftTrainer) file = train_small (CACHE_FILE, FALSE);
 
   assert_same_weights (graft_trainer_get_graph (off),
                        graft_trainer_get_graph (memory));
@@ -569,8 +570,8 @@ test_feature_cache_last_block (void)
   /* With a trunk block training, the cache holds the frozen stem's output
    * and two values cross the cut (the residual block reads its input
    * twice). */
-  g_autoptr (GraftTrainer) off = train_head_only (CACHE_OFF, TRUE);
-  g_autoptr (GraftTrainer) file = train_head_only (CACHE_FILE, TRUE);
+  g_autoptr (GraftTrainer) off = train_small (CACHE_OFF, TRUE);
+  g_autoptr (GraftTrainer) file = train_small (CACHE_FILE, TRUE);
 
   assert_same_weights (graft_trainer_get_graph (off),
                        graft_trainer_get_graph (file));
@@ -667,8 +668,8 @@ test_feature_cache_new_data (void)
 static void
 test_determinism (void)
 {
-  g_autoptr (GraftTrainer) a = train_head_only (CACHE_OFF, TRUE);
-  g_autoptr (GraftTrainer) b = train_head_only (CACHE_OFF, TRUE);
+  g_autoptr (GraftTrainer) a = train_small (CACHE_OFF, TRUE);
+  g_autoptr (GraftTrainer) b = train_small (CACHE_OFF, TRUE);
   g_autoptr (GraftTrainer) fresh = NULL;
   GraftGraph *g = graft_trainer_get_graph (a);
   GraftGraph *fg;

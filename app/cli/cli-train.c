@@ -119,28 +119,64 @@ parse_optimizer (const char *text, GraftOptimizerKind *kind, GError **error)
   return TRUE;
 }
 
-/* Writes the model, then labels.txt beside it; both atomically. */
+/* Fails early, before a long training, when --out cannot be written. */
+static gboolean
+check_out_path (const char *out, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (out);
+
+  if (g_file_test (out, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_IO, "%s: is a folder, not a model file name", out);
+      return FALSE;
+    }
+  if (!g_file_test (dir, G_FILE_TEST_IS_DIR) || access (dir, W_OK | X_OK) != 0)
+    {
+      g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_IO, "%s: cannot write there (%s is not a writable folder)",
+                   out, dir);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* Writes the model, then labels.txt beside it; both atomically. With
+ * bake_normalization the graph takes RGB 0..255 and normalizes it itself;
+ * mean 0 and std 1/255 keep the metadata's (p / 255 - mean) / std true for
+ * tools that only read those, and preprocess.input_range tells Graft to
+ * feed the pixels as they are. */
 static gboolean
 export_model (GraftTrainer *trainer, const GraftDataset *ds, const GraftPreprocess *pp,
-              const char *out, GError **error)
+              gboolean bake_normalization, const char *out, GError **error)
 {
   g_autoptr (GraftOnnxModel) model
       = graft_graph_to_classifier (graft_trainer_get_graph (trainer),
                                    (const char *const *) ds->classes, ds->n_classes);
   g_autofree char *size = g_strdup_printf ("%dx%d", pp->width, pp->height);
   g_autofree char *crop = g_strdup_printf ("%.6g", pp->central_crop);
-  g_autofree char *mean = g_strdup_printf ("%.6g,%.6g,%.6g", pp->mean[0], pp->mean[1], pp->mean[2]);
-  g_autofree char *std = g_strdup_printf ("%.6g,%.6g,%.6g", pp->std[0], pp->std[1], pp->std[2]);
+  g_autofree char *mean = NULL, *std = NULL;
   g_autofree char *dir = g_path_get_dirname (out);
   g_autofree char *labels_path = g_build_filename (dir, "labels.txt", NULL);
   g_autofree char *joined = g_strjoinv ("\n", ds->classes);
   g_autofree char *labels = g_strconcat (joined, "\n", NULL);
 
+  if (bake_normalization)
+    {
+      graft_model_bake_normalization (model, pp->mean, pp->std);
+      mean = g_strdup ("0,0,0");
+      std = g_strdup_printf ("%.9g,%.9g,%.9g", 1 / 255.0, 1 / 255.0, 1 / 255.0);
+      graft_onnx_model_set_metadata (model, "preprocess.input_range", "0..255");
+    }
+  else
+    {
+      mean = g_strdup_printf ("%.6g,%.6g,%.6g", pp->mean[0], pp->mean[1], pp->mean[2]);
+      std = g_strdup_printf ("%.6g,%.6g,%.6g", pp->std[0], pp->std[1], pp->std[2]);
+    }
   graft_onnx_model_set_metadata (model, "preprocess.size", size);
   graft_onnx_model_set_metadata (model, "preprocess.central_crop", crop);
   graft_onnx_model_set_metadata (model, "preprocess.mean", mean);
   graft_onnx_model_set_metadata (model, "preprocess.std", std);
-  graft_onnx_model_set_metadata (model, "preprocess.layout", "NCHW, RGB, float32");
+  graft_onnx_model_set_metadata (model, "preprocess.layout",
+                                 bake_normalization ? "NCHW, RGB 0..255, float32" : "NCHW, RGB, float32");
   if (!graft_onnx_model_save (model, out, error))
     return FALSE;
   return g_file_set_contents_full (labels_path, labels, -1,
@@ -154,7 +190,7 @@ graft_cli_train (int argc, char **argv)
   g_autofree char *data_dir = NULL, *val_dir = NULL, *model = NULL, *out = NULL;
   g_autofree char *freeze = NULL, *optimizer = NULL, *log_json = NULL, *checkpoints = NULL;
   GraftFinetuneOptions opt;
-  gboolean augment = FALSE, no_compare = FALSE;
+  gboolean augment = FALSE, no_compare = FALSE, bake = FALSE;
   int blocks = -1, epochs = -1, batch = -1;
   double lr = -1;
   gint64 seed = -1;
@@ -174,6 +210,7 @@ graft_cli_train (int argc, char **argv)
     { "log-json", 0, 0, G_OPTION_ARG_FILENAME, &log_json, "Write one JSON object per epoch", "FILE" },
     { "checkpoint-dir", 0, 0, G_OPTION_ARG_FILENAME, &checkpoints, "Save and resume checkpoints here", "DIR" },
     { "no-compare", 0, 0, G_OPTION_ARG_NONE, &no_compare, "Do not also train the head alone to compare", NULL },
+    { "bake-normalization", 0, 0, G_OPTION_ARG_NONE, &bake, "Normalize inside the exported model, which then takes RGB 0..255", NULL },
     { NULL },
   };
   g_autoptr (GOptionContext) ctx = g_option_context_new ("- fine-tune a base model on your photos");
@@ -201,6 +238,8 @@ graft_cli_train (int argc, char **argv)
       fprintf (stderr, "graft-cli train: give --data FOLDER and --out MODEL.onnx\n");
       return 2;
     }
+  if (!check_out_path (out, &error))
+    return graft_cli_fail (error);
   if ((freeze && !parse_freeze (freeze, &opt.preset, &error))
       || (optimizer && !parse_optimizer (optimizer, &opt.train.optimizer, &error)))
     return graft_cli_fail (error);
@@ -244,7 +283,7 @@ graft_cli_train (int argc, char **argv)
     {
       const GraftDatasetIssue *issue = ds->issues->pdata[i];
       if (issue->severity >= GRAFT_SEVERITY_WARNING)
-        fprintf (stderr, "graft-cli: %s: %s\n",
+        fprintf (stderr, "graft-cli: %s: %s: %s\n", data_dir,
                  issue->severity == GRAFT_SEVERITY_ERROR ? "error" : "warning", issue->message);
     }
   if (!graft_dataset_usable (ds))
@@ -294,7 +333,7 @@ graft_cli_train (int argc, char **argv)
     }
   if (result.explanation)
     fprintf (stderr, "%s\n", result.explanation);
-  if (!export_model (trainer, ds, &pp, out, &error))
+  if (!export_model (trainer, ds, &pp, bake, out, &error))
     {
       status = graft_cli_fail (error);
       goto out;

@@ -75,6 +75,87 @@ graft_batchnorm_forward_inference (float *out,
 
 /* Per channel, planes summed in float (vectorized) and the planes in
  * double, images in order: the same numbers on every run. */
+/* The mean of channel c's plane in image 0: every later pass sums x - shift
+ * rather than x, so a channel whose values sit far from zero keeps its
+ * variance (sum of squares minus squared sum) from cancelling away. */
+static float
+channel_shift (const float *in, int c, int C, size_t S)
+{
+  const float *x = in + (size_t) c * S;
+  double sum = 0.0;
+  for (size_t i = 0; i < S; i++)
+    sum += x[i];
+  return S > 0 ? (float) (sum / S) : 0.0f;
+}
+
+/* One pass over channel c of in (and of dout when not NULL): the batch
+ * mean and biased variance, and sum dout and sum dout * (x - mean). Per
+ * plane sums in float (vectorized), across planes in double, images in
+ * order. */
+static void
+channel_moments (double *mean,
+                 double *var,
+                 double *sum_dy,
+                 double *sum_dy_xc,
+                 const float *dout,
+                 const float *in,
+                 int c,
+                 int N,
+                 int C,
+                 size_t S)
+{
+  double count = (double) N * S;
+  float shift = channel_shift (in, c, C, S);
+  double s1 = 0.0, s2 = 0.0, d1 = 0.0, d2 = 0.0;
+
+  for (int n = 0; n < N; n++)
+    {
+      const float *x = in + ((size_t) n * C + c) * S;
+      float p1 = 0.0f, p2 = 0.0f;
+      if (dout)
+        {
+          const float *dy = dout + ((size_t) n * C + c) * S;
+          float q1 = 0.0f, q2 = 0.0f;
+#pragma omp simd reduction(+ : p1, p2, q1, q2)
+          for (size_t i = 0; i < S; i++)
+            {
+              float xs = x[i] - shift;
+              p1 += xs;
+              p2 += xs * xs;
+              q1 += dy[i];
+              q2 += dy[i] * xs;
+            }
+          d1 += q1;
+          d2 += q2;
+        }
+      else
+        {
+#pragma omp simd reduction(+ : p1, p2)
+          for (size_t i = 0; i < S; i++)
+            {
+              float xs = x[i] - shift;
+              p1 += xs;
+              p2 += xs * xs;
+            }
+        }
+      s1 += p1;
+      s2 += p2;
+    }
+  double m = count > 0 ? s1 / count : 0.0; /* mean - shift */
+  /* The statistics as the float the forward pass normalizes with. */
+  *mean = (float) (shift + m);
+  /* Rounding may leave a hair below zero; a NaN (non-finite input) must
+   * stay NaN for the trainer to see it, which MAX would not do. */
+  double v = count > 0 ? s2 / count - m * m : 0.0;
+  *var = (float) (v < 0.0 ? 0.0 : v);
+  if (sum_dy)
+    {
+      *sum_dy = d1;
+      /* sum dy (x - mean) about the float mean, as the reference takes it */
+      *sum_dy_xc = d2 - (*mean - shift) * d1;
+    }
+}
+
 void
 graft_batchnorm_batch_stats (float *batch_mean,
                              float *batch_var,
@@ -83,35 +164,15 @@ graft_batchnorm_batch_stats (float *batch_mean,
                              int C,
                              size_t S)
 {
-  double count = (double) N * S;
-
-  /* Two passes: the mean first, then squared deviations, so a large mean
-   * does not eat the variance. */
+  /* One pass (see channel_moments) instead of a mean pass and a squared
+   * deviation pass: the activations are far larger than the caches. */
 #pragma omp parallel for schedule(static)
   for (int c = 0; c < C; c++)
     {
-      double sum = 0.0, sq = 0.0;
-      for (int n = 0; n < N; n++)
-        {
-          const float *x = in + ((size_t) n * C + c) * S;
-          float part = 0.0f;
-#pragma omp simd reduction(+ : part)
-          for (size_t i = 0; i < S; i++)
-            part += x[i];
-          sum += part;
-        }
-      float mean = count > 0 ? (float) (sum / count) : 0.0f;
-      for (int n = 0; n < N; n++)
-        {
-          const float *x = in + ((size_t) n * C + c) * S;
-          float part = 0.0f;
-#pragma omp simd reduction(+ : part)
-          for (size_t i = 0; i < S; i++)
-            part += (x[i] - mean) * (x[i] - mean);
-          sq += part;
-        }
-      batch_mean[c] = mean;
-      batch_var[c] = count > 0 ? (float) (sq / count) : 0.0f;
+      double mean, var;
+      channel_moments (&mean, &var, NULL, NULL, NULL, in, c, N, C, S);
+      batch_mean[c] = (float) mean;
+      batch_var[c] = (float) var;
     }
 }
 
@@ -174,6 +235,48 @@ channel_sums (double *sum_dy,
   *sum_dy_xc = s2;
 }
 
+/* dx = k dy + kx x + k0, the training-mode gradient written as an affine
+ * map of dy and x (see graft_batchnorm_backward_training). */
+static void
+backward_training_channel (float *dinput,
+                           float *dscale,
+                           float *dbias,
+                           const float *dout,
+                           const float *in,
+                           const float *scale,
+                           double mean,
+                           double var,
+                           double sum_dy,
+                           double sum_dy_xc,
+                           float epsilon,
+                           int c,
+                           int N,
+                           int C,
+                           size_t S)
+{
+  double count = (double) N * S;
+  double inv_std = 1.0 / sqrt (var + epsilon);
+  if (dscale)
+    dscale[c] += (float) (sum_dy_xc * inv_std);
+  if (dbias)
+    dbias[c] += (float) sum_dy;
+  if (!dinput)
+    return;
+  double k = scale[c] * inv_std;
+  double kx = -k * inv_std * inv_std * (sum_dy_xc / count);
+  double k0 = -k * (sum_dy / count) - kx * mean;
+  float kf = (float) k, kxf = (float) kx, k0f = (float) k0;
+  for (int n = 0; n < N; n++)
+    {
+      const float *x = in + ((size_t) n * C + c) * S;
+      const float *dy = dout + ((size_t) n * C + c) * S;
+      float *dx = dinput + ((size_t) n * C + c) * S;
+#pragma omp simd
+      for (size_t i = 0; i < S; i++)
+        dx[i] += kf * dy[i] + kxf * x[i] + k0f;
+    }
+}
+
 void
 graft_batchnorm_backward_training (float *dinput,
                                    float *dscale,
@@ -188,8 +291,7 @@ graft_batchnorm_backward_training (float *dinput,
                                    int C,
                                    size_t S)
 {
-  double count = (double) N * S;
-  if (count == 0)
+  if ((double) N * S == 0)
     return;
 
 #pragma omp parallel for schedule(static)
@@ -197,28 +299,34 @@ graft_batchnorm_backward_training (float *dinput,
     {
       double sum_dy, sum_dy_xc;
       channel_sums (&sum_dy, &sum_dy_xc, dout, in, batch_mean[c], c, N, C, S);
-      double inv_std = 1.0 / sqrt ((double) batch_var[c] + epsilon);
-      if (dscale)
-        dscale[c] += (float) (sum_dy_xc * inv_std);
-      if (dbias)
-        dbias[c] += (float) sum_dy;
-      if (!dinput)
-        continue;
-      /* dx = k (dy - mean_dy - (x - mean) inv_std^2 mean_dy_xc): affine in
-       * dy and x, dx = k dy + kx x + k0 */
-      double k = scale[c] * inv_std;
-      double kx = -k * inv_std * inv_std * (sum_dy_xc / count);
-      double k0 = -k * (sum_dy / count) - kx * batch_mean[c];
-      float kf = (float) k, kxf = (float) kx, k0f = (float) k0;
-      for (int n = 0; n < N; n++)
-        {
-          const float *x = in + ((size_t) n * C + c) * S;
-          const float *dy = dout + ((size_t) n * C + c) * S;
-          float *dx = dinput + ((size_t) n * C + c) * S;
-#pragma omp simd
-          for (size_t i = 0; i < S; i++)
-            dx[i] += kf * dy[i] + kxf * x[i] + k0f;
-        }
+      backward_training_channel (dinput, dscale, dbias, dout, in, scale,
+                                 batch_mean[c], batch_var[c], sum_dy, sum_dy_xc,
+                                 epsilon, c, N, C, S);
+    }
+}
+
+void
+graft_batchnorm_backward_training_batch (float *dinput,
+                                         float *dscale,
+                                         float *dbias,
+                                         const float *dout,
+                                         const float *in,
+                                         const float *scale,
+                                         float epsilon,
+                                         int N,
+                                         int C,
+                                         size_t S)
+{
+  if ((double) N * S == 0)
+    return;
+
+#pragma omp parallel for schedule(static)
+  for (int c = 0; c < C; c++)
+    {
+      double mean, var, sum_dy, sum_dy_xc;
+      channel_moments (&mean, &var, &sum_dy, &sum_dy_xc, dout, in, c, N, C, S);
+      backward_training_channel (dinput, dscale, dbias, dout, in, scale, mean,
+                                 var, sum_dy, sum_dy_xc, epsilon, c, N, C, S);
     }
 }
 

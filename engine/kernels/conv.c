@@ -160,14 +160,17 @@ depthwise_reads_input (const GraftConvGeometry *g)
 
 /* ---- fast path: im2col + sgemm ---- */
 
-/* im2col with a row stride: col (Cg*KH*KW, ld), the image's OH*OW columns
- * at the start of each row. Several images packed side by side make one
- * wide sgemm out of many thin ones. */
+/* im2col of output rows [oh0, oh1) with a row stride: col (Cg*KH*KW, ld),
+ * the (oh1 - oh0) * OW columns at the start of each row. Several images
+ * packed side by side make one wide sgemm out of many thin ones; a band of
+ * rows of a large image keeps col inside the cache. */
 static void
 im2col_ld (float *col,
            size_t ld,
            const float *in_group,
-           const GraftConvGeometry *g)
+           const GraftConvGeometry *g,
+           int oh0,
+           int oh1)
 {
   int Cg = g->C / g->group;
   int rows = Cg * g->KH * g->KW;
@@ -186,9 +189,9 @@ im2col_ld (float *col,
       if (ow_end < ow_first)
         ow_end = ow_first;
 
-      for (int oh = 0; oh < g->OH; oh++)
+      for (int oh = oh0; oh < oh1; oh++)
         {
-          float *d = dst + (size_t) oh * g->OW;
+          float *d = dst + (size_t) (oh - oh0) * g->OW;
           int ih = oh * g->stride_h - g->pad_top + kh * g->dilation_h;
           if (ih < 0 || ih >= g->H)
             {
@@ -223,7 +226,7 @@ graft_conv2d_im2col (float *col,
                      const float *in_group,
                      const GraftConvGeometry *g)
 {
-  im2col_ld (col, (size_t) g->OH * g->OW, in_group, g);
+  im2col_ld (col, (size_t) g->OH * g->OW, in_group, g, 0, g->OH);
 }
 
 /* The adjoint of im2col_ld: dinput_group (Cg, H, W) += every column entry
@@ -232,7 +235,9 @@ static void
 col2im_ld (float *dinput_group,
            const float *col,
            size_t ld,
-           const GraftConvGeometry *g)
+           const GraftConvGeometry *g,
+           int oh0,
+           int oh1)
 {
   int Cg = g->C / g->group;
   int rows = Cg * g->KH * g->KW;
@@ -250,13 +255,13 @@ col2im_ld (float *dinput_group,
           graft_window_end (g->W, g->pad_left, woff, g->stride_w, g->OW);
       int shift = woff - g->pad_left;
 
-      for (int oh = 0; oh < g->OH; oh++)
+      for (int oh = oh0; oh < oh1; oh++)
         {
           int ih = oh * g->stride_h - g->pad_top + kh * g->dilation_h;
           if (ih < 0 || ih >= g->H)
             continue;
           float *d = dst + (size_t) ih * g->W;
-          const float *s = src + (size_t) oh * g->OW;
+          const float *s = src + (size_t) (oh - oh0) * g->OW;
           if (g->stride_w == 1)
             {
 #pragma omp simd
@@ -275,7 +280,7 @@ graft_conv2d_col2im (float *dinput_group,
                      const float *col,
                      const GraftConvGeometry *g)
 {
-  col2im_ld (dinput_group, col, (size_t) g->OH * g->OW, g);
+  col2im_ld (dinput_group, col, (size_t) g->OH * g->OW, g, 0, g->OH);
 }
 
 /* How the sgemm paths split a batch. With at least as many images as
@@ -324,6 +329,27 @@ gemm_plan (GemmPlan *pl, const GraftConvGeometry *g, gboolean backward)
   pl->pack = pl->nb > 1 ? (size_t) OCg * cols : 0;
   pl->per_thread = pl->col + pl->pack;
   pl->dweight = backward ? (size_t) g->OC * K : 0;
+}
+
+/* One band's sgemm operands, the im2col rows (K, band * OW) and the
+ * output or output-gradient rows (OCg, band * OW), stay within about this
+ * many floats (a core's 1 MiB L2 here): sgemm on a 3x3 im2col band that
+ * fits ran at 100 GFLOP/s a core, on a whole 56x56 or 112x112 image at
+ * 70-75, and backward reads each dY band twice (dW, then dX) while it is
+ * still cached. */
+#define BAND_TARGET_FLOATS ((size_t) 256 << 10)
+
+/* Output rows per band of a single-image sgemm. A multi-threaded
+ * OpenBLAS (a batch smaller than the thread count) gets the whole image:
+ * its threads meet at the end of every call, and many small calls spent
+ * more time meeting than the cache saved. */
+static int
+band_rows (const GraftConvGeometry *g, int K, int OCg)
+{
+  if (openblas_get_num_threads () > 1)
+    return g->OH;
+  size_t rows = BAND_TARGET_FLOATS / ((size_t) (K + OCg) * g->OW);
+  return rows < 1 ? 1 : rows >= (size_t) g->OH ? g->OH : (int) rows;
 }
 
 static size_t
@@ -383,10 +409,12 @@ forward_chunk (float *out,
       const float *b = in + ((size_t) n0 * g->C + (size_t) grp * Cg) * HW;
       if (!direct)
         {
-          for (int i = 0; i < nb; i++)
-            im2col_ld (col + i * P, cols,
-                       in + ((size_t) (n0 + i) * g->C + (size_t) grp * Cg) * HW,
-                       g);
+          if (nb > 1)
+            for (int i = 0; i < nb; i++)
+              im2col_ld (col + i * P, cols,
+                         in + ((size_t) (n0 + i) * g->C + (size_t) grp * Cg) *
+                                  HW,
+                         g, 0, g->OH);
           b = col;
         }
       if (nb == 1)
@@ -399,8 +427,27 @@ forward_chunk (float *out,
               for (size_t s = 0; s < P; s++)
                 y[j * P + s] = bj;
             }
-          cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OCg, (int) P,
-                       K, 1.0f, w, K, b, (int) P, 1.0f, y, (int) P);
+          /* Y[:, band] += W x col (band) */
+          int rows = band_rows (g, K, OCg);
+          for (int oh0 = 0; oh0 < g->OH; oh0 += rows)
+            {
+              int oh1 = MIN (oh0 + rows, g->OH);
+              int bc = (oh1 - oh0) * g->OW;
+              size_t at = (size_t) oh0 * g->OW;
+              if (direct)
+                cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OCg, bc,
+                             K, 1.0f, w, K, b + at, (int) P, 1.0f, y + at,
+                             (int) P);
+              else
+                {
+                  im2col_ld (col, bc,
+                             in + ((size_t) n0 * g->C + (size_t) grp * Cg) * HW,
+                             g, oh0, oh1);
+                  cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OCg,
+                               bc, K, 1.0f, w, K, col, bc, 1.0f, y + at,
+                               (int) P);
+                }
+            }
           continue;
         }
       cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasNoTrans, OCg, (int) cols,
@@ -818,6 +865,73 @@ conv_dbias (float *dbias, const float *dout, const GraftConvGeometry *g)
 
 /* ---- sgemm paths ---- */
 
+/* backward_chunk for the single image n, band of output rows by band of
+ * output rows (see band_rows) so that each im2col band is still in the
+ * cache when sgemm reads it: dweight_acc (OC, K) += dY[:, band] x
+ * col(band)^T, then col(band) = W^T x dY[:, band] scattered into dinput. */
+static void
+backward_image_banded (float *dinput,
+                       float *dweight_acc,
+                       gboolean fresh,
+                       const float *dout,
+                       const float *in,
+                       const float *weight,
+                       const GraftConvGeometry *g,
+                       int n,
+                       float *col)
+{
+  int Cg = g->C / g->group, OCg = g->OC / g->group;
+  int K = Cg * g->KH * g->KW;
+  size_t P = (size_t) g->OH * g->OW, HW = (size_t) g->H * g->W;
+  gboolean direct = is_pointwise (g); /* the input is col */
+  int rows = band_rows (g, K, OCg);
+
+  for (int grp = 0; grp < g->group; grp++)
+    {
+      const float *w = weight + (size_t) grp * OCg * K;
+      const float *dy = dout + ((size_t) n * g->OC + (size_t) grp * OCg) * P;
+      const float *x = in + ((size_t) n * g->C + (size_t) grp * Cg) * HW;
+      float *dx =
+          dinput ? dinput + ((size_t) n * g->C + (size_t) grp * Cg) * HW : NULL;
+      float *dw = dweight_acc ? dweight_acc + (size_t) grp * OCg * K : NULL;
+      for (int oh0 = 0; oh0 < g->OH; oh0 += rows)
+        {
+          int oh1 = MIN (oh0 + rows, g->OH);
+          int bc = (oh1 - oh0) * g->OW;
+          size_t at = (size_t) oh0 * g->OW;
+          if (dw)
+            {
+              const float *xb = x + at; /* direct: (Cg, band) of ld P */
+              int ldx = (int) P;
+              if (!direct)
+                {
+                  im2col_ld (col, bc, x, g, oh0, oh1);
+                  xb = col;
+                  ldx = bc;
+                }
+              /* dW (OCg, K) += dY (OCg, bc) x col^T (bc, K) */
+              cblas_sgemm (CblasRowMajor, CblasNoTrans, CblasTrans, OCg, K, bc,
+                           1.0f, dy + at, (int) P, xb, ldx,
+                           fresh && oh0 == 0 ? 0.0f : 1.0f, dw, K);
+            }
+          if (dx == NULL)
+            continue;
+          if (direct)
+            {
+              /* dX (Cg, band) += W^T (Cg, OCg) x dY (OCg, band) */
+              cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, Cg, bc, OCg,
+                           1.0f, w, K, dy + at, (int) P, 1.0f, dx + at,
+                           (int) P);
+              continue;
+            }
+          /* col (K, bc) = W^T (K, OCg) x dY (OCg, bc) */
+          cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, bc, OCg,
+                       1.0f, w, K, dy + at, (int) P, 0.0f, col, bc);
+          col2im_ld (dx, col, bc, g, oh0, oh1);
+        }
+    }
+}
+
 /* Images n0 .. n0+nb, every group: dweight_acc (OC, K) gets dY x col^T
  * (overwritten when fresh, else accumulated), dinput gets col2im (W^T x
  * dY). */
@@ -840,6 +954,12 @@ backward_chunk (float *dinput,
   int cols = nb * (int) P;
   gboolean direct = is_pointwise (g) && nb == 1; /* the input is col */
 
+  if (nb == 1)
+    {
+      backward_image_banded (dinput, dweight_acc, fresh, dout, in, weight, g,
+                             n0, col);
+      return;
+    }
   for (int grp = 0; grp < g->group; grp++)
     {
       const float *w = weight + (size_t) grp * OCg * K;
@@ -864,7 +984,7 @@ backward_chunk (float *dinput,
                 im2col_ld (col + i * P, cols,
                            in + ((size_t) (n0 + i) * g->C + (size_t) grp * Cg) *
                                     HW,
-                           g);
+                           g, 0, g->OH);
               x = col;
             }
           /* dW (OCg, K) += dY (OCg, cols) x col^T (cols, K) */
@@ -889,7 +1009,7 @@ backward_chunk (float *dinput,
           for (int i = 0; i < nb; i++)
             col2im_ld (dinput +
                            ((size_t) (n0 + i) * g->C + (size_t) grp * Cg) * HW,
-                       col + i * P, cols, g);
+                       col + i * P, cols, g, 0, g->OH);
         }
     }
 }

@@ -349,6 +349,7 @@ clip_backward (const GraftNode *node,
     .infer = infer_float_unary,                                                \
     .forward = FORWARD,                                                        \
     .backward = BACKWARD,                                                      \
+    .overwrites_output = TRUE, /* elementwise assignment */                    \
   }
 
 extern const GraftOpDef graft_op_relu, graft_op_sigmoid, graft_op_tanh,
@@ -386,4 +387,5 @@ const GraftOpDef graft_op_clip = {
   .infer = clip_infer,
   .forward = clip_forward,
   .backward = clip_backward,
+  .overwrites_output = TRUE, /* every dtype's loop assigns each element */
 };

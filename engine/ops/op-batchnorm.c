@@ -243,12 +243,9 @@ batchnorm_backward (const GraftNode *node,
 
   if (train || p->training)
     {
-      float *batch_mean = graft_workspace_floats (ws, 2 * (size_t) C + 1);
-      float *batch_var = batch_mean + C;
-      graft_batchnorm_batch_stats (batch_mean, batch_var, in[0]->data, N, C, S);
-      graft_batchnorm_backward_training (dx, dscale, dbias, dout[0]->data,
-                                         in[0]->data, in[1]->data, batch_mean,
-                                         batch_var, p->epsilon, N, C, S);
+      graft_batchnorm_backward_training_batch (dx, dscale, dbias, dout[0]->data,
+                                               in[0]->data, in[1]->data,
+                                               p->epsilon, N, C, S);
       return;
     }
   graft_batchnorm_backward_inference (
@@ -269,4 +266,6 @@ const GraftOpDef graft_op_batch_normalization = {
   .forward = batchnorm_forward,
   .forward_train = batchnorm_forward_train,
   .backward = batchnorm_backward,
+  /* Y is assigned; the running-stat outputs are copied or computed. */
+  .overwrites_output = TRUE,
 };

@@ -187,6 +187,7 @@ binary_backward (const GraftNode *node,
     .infer = binary_infer,                                                     \
     .forward = binary_forward,                                                 \
     .backward = binary_backward,                                               \
+    .overwrites_output = TRUE, /* every dtype's loop assigns each element */   \
   }
 
 extern const GraftOpDef graft_op_add, graft_op_sub, graft_op_mul, graft_op_div;

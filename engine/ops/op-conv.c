@@ -234,4 +234,6 @@ const GraftOpDef graft_op_conv = {
   .infer = conv_infer,
   .forward = conv_forward,
   .backward = conv_backward,
+  /* Every path assigns the bias (or zero) before accumulating taps. */
+  .overwrites_output = TRUE,
 };

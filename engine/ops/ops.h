@@ -99,6 +99,11 @@ struct _GraftOpDef
    * (Shape): such a node folds as soon as shapes are known. */
   gboolean shape_only;
 
+  /* TRUE when forward (and forward_train) assign every element of every
+   * output, so the graph need not zero the outputs first (a full write
+   * pass saved per node). Default FALSE: outputs start at zero. */
+  gboolean overwrites_output;
+
   /* ---- training ----
    * forward_train: forward in training mode, where it differs (NULL: the
    * same as forward). BatchNormalization normalizes with batch statistics
