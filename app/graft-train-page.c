@@ -12,6 +12,8 @@
 
 #include "graft-train-page.h"
 
+#include "export.h"
+
 #include "graft-chart.h"
 #include "graft-error.h"
 #include "graph-edit.h"
@@ -296,7 +298,7 @@ finish_result (TrainRun *run,
   result->model_file = g_build_filename (result->dir, "model.onnx", NULL);
   if (!graft_export_classifier (graft_trainer_get_graph (trainer),
                                 (const char *const *) run->classes,
-                                run->n_classes, pp, result->model_file, error))
+                                run->n_classes, pp, FALSE, result->model_file, error))
     return FALSE;
   result->classifier = graft_classifier_new (result->model_file, error);
   if (result->classifier == NULL)

@@ -3,6 +3,8 @@
 
 #include "graft-train-result.h"
 
+#include "export.h"
+
 #include "graph-edit.h"
 
 #include <glib/gstdio.h>
@@ -25,9 +27,7 @@ graft_train_result_ref (GraftTrainResult *result)
 static gboolean
 labels_path_for (const char *model_path, char **labels_path)
 {
-  g_autofree char *dir = g_path_get_dirname (model_path);
-
-  *labels_path = g_build_filename (dir, "labels.txt", NULL);
+  *labels_path = graft_export_labels_path (model_path);
   return TRUE;
 }
 
@@ -72,41 +72,6 @@ labels_text (const char *const *classes, int n_classes)
   for (int i = 0; i < n_classes; i++)
     g_string_append_printf (text, "%s\n", classes[i]);
   return g_string_free (text, FALSE);
-}
-
-gboolean
-graft_export_classifier (const GraftGraph *graph,
-                         const char *const *classes,
-                         int n_classes,
-                         const GraftPreprocess *pp,
-                         const char *path,
-                         GError **error)
-{
-  g_autoptr (GraftOnnxModel) model =
-      graft_graph_to_classifier (graph, classes, n_classes);
-  g_autofree char *size = g_strdup_printf ("%dx%d", pp->width, pp->height);
-  g_autofree char *crop = g_strdup_printf ("%.6g", pp->central_crop);
-  g_autofree char *mean =
-      g_strdup_printf ("%.6g,%.6g,%.6g", pp->mean[0], pp->mean[1], pp->mean[2]);
-  g_autofree char *std =
-      g_strdup_printf ("%.6g,%.6g,%.6g", pp->std[0], pp->std[1], pp->std[2]);
-  g_autofree char *labels_path = NULL;
-  g_autofree char *labels = labels_text (classes, n_classes);
-
-  /* The same keys graft-cli train writes, so both read back the same. */
-  graft_onnx_model_set_metadata (model, "preprocess.size", size);
-  graft_onnx_model_set_metadata (model, "preprocess.central_crop", crop);
-  graft_onnx_model_set_metadata (model, "preprocess.mean", mean);
-  graft_onnx_model_set_metadata (model, "preprocess.std", std);
-  graft_onnx_model_set_metadata (model, "preprocess.layout",
-                                 "NCHW, RGB, float32");
-  if (!graft_onnx_model_save (model, path, error))
-    return FALSE;
-  labels_path_for (path, &labels_path);
-  return g_file_set_contents_full (labels_path, labels, -1,
-                                   G_FILE_SET_CONTENTS_CONSISTENT |
-                                       G_FILE_SET_CONTENTS_DURABLE,
-                                   0644, error);
 }
 
 gboolean

@@ -35,16 +35,6 @@ GraftTrainResult *graft_train_result_new (void);
 GraftTrainResult *graft_train_result_ref (GraftTrainResult *result);
 void graft_train_result_unref (GraftTrainResult *result);
 
-/* The classifier for export, as graft-cli train writes it: softmax and
- * labels in the graph, preprocess.* metadata, written atomically, then
- * labels.txt beside it. */
-gboolean graft_export_classifier (const GraftGraph *graph,
-                                  const char *const *classes,
-                                  int n_classes,
-                                  const GraftPreprocess *pp,
-                                  const char *path,
-                                  GError **error);
-
 /* Copies the result's model to path (atomically) and labels.txt beside. */
 gboolean graft_train_result_export (GraftTrainResult *result,
                                     const char *path,

@@ -2,6 +2,7 @@
  * fine-tuned model file out. */
 #include "cli.h"
 #include "dataset.h"
+#include "export.h"
 #include "finetune.h"
 #include "graft-error.h"
 #include "graph-edit.h"
@@ -137,51 +138,6 @@ check_out_path (const char *out, GError **error)
       return FALSE;
     }
   return TRUE;
-}
-
-/* Writes the model, then labels.txt beside it; both atomically. With
- * bake_normalization the graph takes RGB 0..255 and normalizes it itself;
- * mean 0 and std 1/255 keep the metadata's (p / 255 - mean) / std true for
- * tools that only read those, and preprocess.input_range tells Graft to
- * feed the pixels as they are. */
-static gboolean
-export_model (GraftTrainer *trainer, const GraftDataset *ds, const GraftPreprocess *pp,
-              gboolean bake_normalization, const char *out, GError **error)
-{
-  g_autoptr (GraftOnnxModel) model
-      = graft_graph_to_classifier (graft_trainer_get_graph (trainer),
-                                   (const char *const *) ds->classes, ds->n_classes);
-  g_autofree char *size = g_strdup_printf ("%dx%d", pp->width, pp->height);
-  g_autofree char *crop = g_strdup_printf ("%.6g", pp->central_crop);
-  g_autofree char *mean = NULL, *std = NULL;
-  g_autofree char *dir = g_path_get_dirname (out);
-  g_autofree char *labels_path = g_build_filename (dir, "labels.txt", NULL);
-  g_autofree char *joined = g_strjoinv ("\n", ds->classes);
-  g_autofree char *labels = g_strconcat (joined, "\n", NULL);
-
-  if (bake_normalization)
-    {
-      graft_model_bake_normalization (model, pp->mean, pp->std);
-      mean = g_strdup ("0,0,0");
-      std = g_strdup_printf ("%.9g,%.9g,%.9g", 1 / 255.0, 1 / 255.0, 1 / 255.0);
-      graft_onnx_model_set_metadata (model, "preprocess.input_range", "0..255");
-    }
-  else
-    {
-      mean = g_strdup_printf ("%.6g,%.6g,%.6g", pp->mean[0], pp->mean[1], pp->mean[2]);
-      std = g_strdup_printf ("%.6g,%.6g,%.6g", pp->std[0], pp->std[1], pp->std[2]);
-    }
-  graft_onnx_model_set_metadata (model, "preprocess.size", size);
-  graft_onnx_model_set_metadata (model, "preprocess.central_crop", crop);
-  graft_onnx_model_set_metadata (model, "preprocess.mean", mean);
-  graft_onnx_model_set_metadata (model, "preprocess.std", std);
-  graft_onnx_model_set_metadata (model, "preprocess.layout",
-                                 bake_normalization ? "NCHW, RGB 0..255, float32" : "NCHW, RGB, float32");
-  if (!graft_onnx_model_save (model, out, error))
-    return FALSE;
-  return g_file_set_contents_full (labels_path, labels, -1,
-                                   G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                   0644, error);
 }
 
 int
@@ -333,7 +289,8 @@ graft_cli_train (int argc, char **argv)
     }
   if (result.explanation)
     fprintf (stderr, "%s\n", result.explanation);
-  if (!export_model (trainer, ds, &pp, bake, out, &error))
+  if (!graft_export_classifier (graft_trainer_get_graph (trainer), (const char *const *) ds->classes,
+                                ds->n_classes, &pp, bake, out, &error))
     {
       status = graft_cli_fail (error);
       goto out;

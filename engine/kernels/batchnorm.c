@@ -19,7 +19,10 @@ apply_affine (float *out,
 {
   int64_t planes = (int64_t) N * C;
 
-#pragma omp parallel for schedule(static)
+  /* Dynamic schedules here and below: every plane or channel is computed
+   * alone, so results do not depend on the schedule, and a thread whose
+   * core is busy with another program does not hold the other up. */
+#pragma omp parallel for schedule(dynamic, 16)
   for (int64_t nc = 0; nc < planes; nc++)
     {
       int c = (int) (nc % C);
@@ -166,7 +169,7 @@ graft_batchnorm_batch_stats (float *batch_mean,
 {
   /* One pass (see channel_moments) instead of a mean pass and a squared
    * deviation pass: the activations are far larger than the caches. */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
   for (int c = 0; c < C; c++)
     {
       double mean, var;
@@ -294,7 +297,7 @@ graft_batchnorm_backward_training (float *dinput,
   if ((double) N * S == 0)
     return;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
   for (int c = 0; c < C; c++)
     {
       double sum_dy, sum_dy_xc;
@@ -320,7 +323,7 @@ graft_batchnorm_backward_training_batch (float *dinput,
   if ((double) N * S == 0)
     return;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(dynamic, 1)
   for (int c = 0; c < C; c++)
     {
       double mean, var, sum_dy, sum_dy_xc;

@@ -481,15 +481,22 @@ conv_gemm_forward (float *out,
   else
     blas_leave_batch_parallel ();
 
+  /* Chunks of nb images handed out as threads come free: on a busy
+   * machine a thread that lost its core for a while no longer holds up
+   * the other with a fixed half of the batch. Chunk boundaries do not
+   * depend on the schedule, so neither does any output. */
+  int n_chunks = (g->N + pl.nb - 1) / pl.nb;
 #pragma omp parallel num_threads(T) if (T > 1)
   {
     int t = omp_get_thread_num ();
     float *mine = scratch ? scratch + t * pl.per_thread : NULL;
-    int n_begin = (int) ((int64_t) g->N * t / T);
-    int n_end = (int) ((int64_t) g->N * (t + 1) / T);
-    for (int n0 = n_begin; n0 < n_end; n0 += pl.nb)
-      forward_chunk (out, in, weight, bias, g, n0, MIN (pl.nb, n_end - n0),
-                     mine, mine ? mine + pl.col : NULL);
+#pragma omp for schedule(dynamic, 1)
+    for (int i = 0; i < n_chunks; i++)
+      {
+        int n0 = i * pl.nb;
+        forward_chunk (out, in, weight, bias, g, n0, MIN (pl.nb, g->N - n0),
+                       mine, mine ? mine + pl.col : NULL);
+      }
   }
 }
 
@@ -673,10 +680,11 @@ conv_depthwise (float *out,
   gboolean direct = depthwise_reads_input (g);
   int64_t tasks = (int64_t) g->N * g->C;
   DepthwiseKind kind = depthwise_kind (g);
-  /* scratch holds one plane per thread, as many as sized for */
+  /* scratch holds one plane per thread, as many as sized for; planes go
+   * to whichever thread is free (see conv_gemm_forward) */
   int threads = omp_get_max_threads ();
 
-#pragma omp parallel for schedule(static) num_threads(threads)
+#pragma omp parallel for schedule(dynamic, 16) num_threads(threads)
   for (int64_t t = 0; t < tasks; t++)
     {
       int c = (int) (t % g->C);
@@ -1417,8 +1425,10 @@ depthwise_backward (float *dinput,
   size_t per_thread = depthwise_backward_thread_floats (g);
   int threads = omp_get_max_threads ();
 
-  /* A thread owns whole channels: dweight sums its images in order. */
-#pragma omp parallel for schedule(static) num_threads(threads)
+  /* A thread owns whole channels: dweight sums its images in order.
+   * Channels go to whichever thread is free (see conv_gemm_forward); a
+   * channel's sums do not depend on which. */
+#pragma omp parallel for schedule(dynamic, 2) num_threads(threads)
   for (int c = 0; c < g->C; c++)
     {
       float *mine = scratch + (size_t) omp_get_thread_num () * per_thread;
