@@ -225,7 +225,9 @@ test_cache_budget (void)
 {
   g_autoptr (GPtrArray) paths = photo_paths ();
   size_t entry = ITEM * sizeof (float); /* an un-augmented entry */
-  g_autoptr (GraftLoader) loader = new_loader (paths, TRUE, 2, 3 * entry + 100);
+  /* One worker: which three entries stay cached depends on the order in
+   * which a batch's photos finish, and with two workers that order varies. */
+  g_autoptr (GraftLoader) loader = new_loader (paths, TRUE, 1, 3 * entry + 100);
   g_autofree float *out = g_new (float, (size_t) N_PHOTOS *ITEM);
   g_autoptr (GError) error = NULL;
   GraftLoaderStats stats;
