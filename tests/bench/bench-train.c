@@ -15,6 +15,7 @@
  */
 #include "graft-error.h"
 #include "graph.h"
+#include "runtime.h"
 #include "train/trainer.h"
 
 #include <cblas.h>
@@ -59,6 +60,8 @@ main (int argc, char **argv)
   gint64 start = 0;
   double seconds, rss_before;
   float loss = 0;
+
+  graft_runtime_init (argv);
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error) || argc != 2)
