@@ -28,7 +28,7 @@
 #include <unistd.h>
 #endif
 
-#define UI_INTERVAL_US (G_USEC_PER_SEC / 20)
+#define UI_INTERVAL_US (G_USEC_PER_SEC / 4)
 #define WATCHDOG_INTERVAL_MS 10
 
 /* ---- the run, shared by the worker and the page ---- */
@@ -130,8 +130,16 @@ struct _GraftTrainPage
   char *error_message;
   gboolean error_is_numeric;
   double longest_stall_ms;
-  gint64 watchdog_last;
+  gint64 watchdog_last, watchdog_started;
   guint watchdog_source;
+  guint n_long_stalls; /* over 50 ms */
+  /* GRAFT_DEBUG_STALLS=1: where the main thread's time goes */
+  gboolean debug_stalls;
+  double longest_flush_ms, longest_frame_ms, frames_ms;
+  guint n_frames;
+  gint64 frame_start;
+  GdkFrameClock *frame_clock;
+  gulong frame_update_handler, frame_after_paint_handler;
   guint n_ui_updates;
   guint n_reports;
 };
@@ -491,6 +499,7 @@ flush_progress (gpointer user_data)
 {
   TrainRun *run = user_data;
   g_autoptr (GArray) pending = NULL;
+  gint64 start;
 
   g_mutex_lock (&run->lock);
   pending = run->pending;
@@ -500,8 +509,12 @@ flush_progress (gpointer user_data)
   g_mutex_unlock (&run->lock);
   if (run->page == NULL)
     return G_SOURCE_REMOVE;
+  start = g_get_monotonic_time ();
   for (guint i = 0; i < pending->len; i++)
     show_progress (run->page, &g_array_index (pending, GraftTrainProgress, i));
+  run->page->longest_flush_ms =
+      MAX (run->page->longest_flush_ms,
+           (g_get_monotonic_time () - start) / 1000.0);
   run->page->n_reports += pending->len;
   if (pending->len > 0)
     run->page->n_ui_updates++;
@@ -518,26 +531,83 @@ watchdog_tick (gpointer user_data)
   double late_ms = (now - self->watchdog_last) / 1000.0 - WATCHDOG_INTERVAL_MS;
 
   self->longest_stall_ms = MAX (self->longest_stall_ms, late_ms);
+  if (late_ms > 50)
+    self->n_long_stalls++;
   self->watchdog_last = now;
   return G_SOURCE_CONTINUE;
+}
+
+static void
+frame_update (GdkFrameClock *clock, gpointer user_data)
+{
+  GraftTrainPage *self = user_data;
+
+  self->frame_start = g_get_monotonic_time ();
+}
+
+/* A frame's layout, snapshot and rendering, from its update phase on. */
+static void
+frame_after_paint (GdkFrameClock *clock, gpointer user_data)
+{
+  GraftTrainPage *self = user_data;
+
+  if (self->frame_start != 0)
+    {
+      double ms = (g_get_monotonic_time () - self->frame_start) / 1000.0;
+      self->longest_frame_ms = MAX (self->longest_frame_ms, ms);
+      self->frames_ms += ms;
+      self->n_frames++;
+    }
+  self->frame_start = 0;
 }
 
 static void
 watchdog_start (GraftTrainPage *self)
 {
   self->longest_stall_ms = 0;
+  self->n_long_stalls = 0;
+  self->watchdog_started = g_get_monotonic_time ();
+  self->longest_flush_ms = 0;
+  self->longest_frame_ms = 0;
+  self->frames_ms = 0;
+  self->n_frames = 0;
   self->watchdog_last = g_get_monotonic_time ();
   self->watchdog_source =
       g_timeout_add (WATCHDOG_INTERVAL_MS, watchdog_tick, self);
+  self->debug_stalls = g_strcmp0 (g_getenv ("GRAFT_DEBUG_STALLS"), "1") == 0;
+  if (self->debug_stalls && gtk_widget_get_frame_clock (GTK_WIDGET (self)))
+    {
+      self->frame_clock =
+          g_object_ref (gtk_widget_get_frame_clock (GTK_WIDGET (self)));
+      self->frame_start = 0;
+      self->frame_update_handler = g_signal_connect (
+          self->frame_clock, "update", G_CALLBACK (frame_update), self);
+      self->frame_after_paint_handler =
+          g_signal_connect (self->frame_clock, "after-paint",
+                            G_CALLBACK (frame_after_paint), self);
+    }
 }
 
 static void
 watchdog_stop (GraftTrainPage *self)
 {
   g_clear_handle_id (&self->watchdog_source, g_source_remove);
-  if (g_strcmp0 (g_getenv ("GRAFT_DEBUG_STALLS"), "1") == 0)
-    g_printerr ("graft: longest main-loop stall during training: %.1f ms\n",
-                self->longest_stall_ms);
+  if (self->frame_clock != NULL)
+    {
+      g_clear_signal_handler (&self->frame_update_handler, self->frame_clock);
+      g_clear_signal_handler (&self->frame_after_paint_handler,
+                              self->frame_clock);
+      g_clear_object (&self->frame_clock);
+    }
+  if (self->debug_stalls)
+    g_printerr ("graft: longest main-loop stall during training: %.1f ms "
+                "(%u over 50 ms; longest progress update %.1f ms; %u "
+                "frames, %.0f ms in all, the longest %.1f ms; the run took "
+                "%.1f s)\n",
+                self->longest_stall_ms, self->n_long_stalls,
+                self->longest_flush_ms, self->n_frames, self->frames_ms,
+                self->longest_frame_ms,
+                (g_get_monotonic_time () - self->watchdog_started) / 1e6);
 }
 
 /* ---- state ---- */

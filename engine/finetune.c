@@ -9,7 +9,7 @@ void
 graft_finetune_options_init (GraftFinetuneOptions *o)
 {
   o->preset = GRAFT_FREEZE_LAST_BLOCKS;
-  o->last_blocks = 2;
+  o->last_blocks = 10;
   o->compare_head_only = TRUE;
   graft_train_config_init (&o->train);
 }
