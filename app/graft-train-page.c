@@ -28,7 +28,7 @@
 #include <unistd.h>
 #endif
 
-#define UI_INTERVAL_US (G_USEC_PER_SEC / 4)
+#define UI_INTERVAL_US (G_USEC_PER_SEC / 20)
 #define WATCHDOG_INTERVAL_MS 10
 
 /* ---- the run, shared by the worker and the page ---- */
@@ -304,9 +304,9 @@ finish_result (TrainRun *run,
   if (result->dir == NULL)
     return FALSE;
   result->model_file = g_build_filename (result->dir, "model.onnx", NULL);
-  if (!graft_export_classifier (graft_trainer_get_graph (trainer),
-                                (const char *const *) run->classes,
-                                run->n_classes, pp, FALSE, result->model_file, error))
+  if (!graft_export_classifier (
+          graft_trainer_get_graph (trainer), (const char *const *) run->classes,
+          run->n_classes, pp, FALSE, result->model_file, error))
     return FALSE;
   result->classifier = graft_classifier_new (result->model_file, error);
   if (result->classifier == NULL)
@@ -512,9 +512,8 @@ flush_progress (gpointer user_data)
   start = g_get_monotonic_time ();
   for (guint i = 0; i < pending->len; i++)
     show_progress (run->page, &g_array_index (pending, GraftTrainProgress, i));
-  run->page->longest_flush_ms =
-      MAX (run->page->longest_flush_ms,
-           (g_get_monotonic_time () - start) / 1000.0);
+  run->page->longest_flush_ms = MAX (
+      run->page->longest_flush_ms, (g_get_monotonic_time () - start) / 1000.0);
   run->page->n_reports += pending->len;
   if (pending->len > 0)
     run->page->n_ui_updates++;
