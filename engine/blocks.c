@@ -150,7 +150,9 @@ layer_short_name (const GraftNode *node)
   const char *slash = strrchr (a, '/');
   size_t len = strlen (a);
 
-  if (slash && slash != a && g_str_equal (slash + 1, node->op_type))
+  /* PyTorch's exporter names nodes "/module/path/OpType": the last part
+   * only repeats the operator. Other exporters' names ("Net/Conv") are kept. */
+  if (a[0] == '/' && slash && slash != a && g_str_equal (slash + 1, node->op_type))
     len = slash - a;
   while (len > 0 && a[0] == '/')
     a++, len--;

@@ -1,8 +1,11 @@
 /* finetune.c: the requested fine-tune, checked against the head alone. */
+#include "config.h"
+
 #include "finetune.h"
 
 #include "graft-error.h"
 
+#include <glib/gi18n-lib.h>
 #include <math.h>
 
 void
@@ -120,24 +123,24 @@ graft_finetune (const GraftGraph *base, int n_classes, const GraftFinetuneOption
       report->kept_head_only = TRUE;
       report->val_accuracy = head_acc;
       report->explanation = g_strdup_printf (
-          "Fine-tuning the pretrained layers made the model worse on your validation photos "
-          "(%.1f%% instead of %.1f%% when only the new classifier is trained). This happens "
-          "when there are few photos: the pretrained layers drift away from features that "
-          "already suited your categories. Graft kept the better model, which trains only "
-          "the new classifier.",
+          _ ("Fine-tuning the pretrained layers made the model worse on your validation photos "
+             "(%.1f%% instead of %.1f%% when only the new classifier is trained). This happens "
+             "when there are few photos: the pretrained layers drift away from features that "
+             "already suited your categories. Graft kept the better model, which trains only "
+             "the new classifier."),
           100 * requested_acc, 100 * head_acc);
       return g_steal_pointer (&head);
     }
   report->val_accuracy = requested_acc;
   if (compare && requested_acc > head_acc)
     report->explanation = g_strdup_printf (
-        "Fine-tuning the pretrained layers helped: %.1f%% on your validation photos, against "
-        "%.1f%% when only the new classifier is trained.",
+        _ ("Fine-tuning the pretrained layers helped: %.1f%% on your validation photos, against "
+           "%.1f%% when only the new classifier is trained."),
         100 * requested_acc, 100 * head_acc);
   else if (compare)
     report->explanation = g_strdup_printf (
-        "Fine-tuning the pretrained layers did as well as training only the new classifier "
-        "(%.1f%% on your validation photos).",
+        _ ("Fine-tuning the pretrained layers did as well as training only the new classifier "
+           "(%.1f%% on your validation photos)."),
         100 * requested_acc);
   return g_steal_pointer (&requested);
 }
