@@ -418,7 +418,7 @@ add_bundled_rows (GraftModelPage *self)
       if (entry == reference)
         speed = g_strdup (_ ("reference"));
       else
-        /* Translators: relative training speed, e.g. "4× faster" */
+        /* Translators: relative speed, e.g. "4.1× faster" */
         speed =
             g_strdup_printf (_ ("%g× faster"),
                              entry->relative_speed / reference->relative_speed);
@@ -450,7 +450,7 @@ set_facts_note (GraftModelPage *self)
       /* Translators: %s is the name of the reference model */
       _ ("Accuracy is how often a model names a photo of the ImageNet "
          "collection right on its first guess; your own categories will "
-         "score differently. Speed compares training time with %s. Photo "
+         "score differently. Speed is how many photos a second a model processes, compared with %s. Photo "
          "size is the size photos are scaled to."),
       graft_catalog_default ()->title);
 
