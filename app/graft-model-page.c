@@ -12,6 +12,7 @@
 
 #include "graft-layer.h"
 #include "graft-model-info.h"
+#include "graft-try-photo.h"
 #include "model-catalog.h"
 
 #include <glib/gi18n.h>
@@ -34,6 +35,7 @@ struct _GraftModelPage
   AdwStatusPage *error_status;
   GtkColumnView *layer_view;
   GtkColumnViewColumn *index_column;
+  GraftTryPhoto *try_photo;
 
   GListStore *layers;
   GSettings *settings;
@@ -712,6 +714,7 @@ graft_model_page_class_init (GraftModelPageClass *klass)
 
   /* The layer table's factories look the item type up by name. */
   g_type_ensure (GRAFT_TYPE_LAYER);
+  g_type_ensure (GRAFT_TYPE_TRY_PHOTO);
 
   gtk_widget_class_set_template_from_resource (
       widget_class, "/org/graft/Graft/ui/graft-model-page.ui");
@@ -730,6 +733,8 @@ graft_model_page_class_init (GraftModelPageClass *klass)
                                         layer_view);
   gtk_widget_class_bind_template_child (widget_class, GraftModelPage,
                                         index_column);
+  gtk_widget_class_bind_template_child (widget_class, GraftModelPage,
+                                        try_photo);
   gtk_widget_class_bind_template_callback (widget_class,
                                            on_model_row_activated);
 
@@ -754,6 +759,10 @@ graft_model_page_init (GraftModelPage *self)
   /* Running order first: that is how the model reads a photo. */
   gtk_column_view_sort_by_column (self->layer_view, self->index_column,
                                   GTK_SORT_ASCENDING);
+
+  /* The photo is tried on whichever model is chosen. */
+  g_object_bind_property (self, "model-path", self->try_photo, "model-path",
+                          G_BINDING_SYNC_CREATE);
 
   add_bundled_rows (self);
   set_facts_note (self);
@@ -863,4 +872,11 @@ graft_model_page_get_layers (GraftModelPage *self)
 {
   g_return_val_if_fail (GRAFT_IS_MODEL_PAGE (self), NULL);
   return G_LIST_MODEL (self->layers);
+}
+
+GraftTryPhoto *
+graft_model_page_get_try_photo (GraftModelPage *self)
+{
+  g_return_val_if_fail (GRAFT_IS_MODEL_PAGE (self), NULL);
+  return self->try_photo;
 }

@@ -3,6 +3,7 @@
 
 #include <adwaita.h>
 
+#include "graft-try-photo.h"
 #include "graph.h"
 
 G_BEGIN_DECLS
@@ -34,5 +35,7 @@ GraftGraph *graft_model_page_get_graph (GraftModelPage *self);
 const char *graft_model_page_get_error_message (GraftModelPage *self);
 /* GraftLayer items of the loaded model, in running order. */
 GListModel *graft_model_page_get_layers (GraftModelPage *self);
+/* The "Try a Photo" widget, which runs the chosen model. */
+GraftTryPhoto *graft_model_page_get_try_photo (GraftModelPage *self);
 
 G_END_DECLS

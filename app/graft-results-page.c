@@ -1,9 +1,9 @@
 /* graft-results-page.c: step 5, how well the model does.
  *
  * Everything shown is measured on the validation photos, which training
- * never learned from. Try-an-image runs the very file that export writes
- * (a GraftClassifier on the finished model), so what the user sees here
- * is what the exported model does.
+ * never learned from. Try-an-image (a GraftTryPhoto) runs the very file
+ * that export writes, so what the user sees here is what the exported
+ * model does.
  */
 #include "config.h"
 
@@ -11,6 +11,7 @@
 
 #include "graft-confusion-view.h"
 #include "graft-thumbnail.h"
+#include "graft-try-photo.h"
 
 #include <glib/gi18n.h>
 #include <math.h>
@@ -30,17 +31,11 @@ struct _GraftResultsPage
   GtkWidget *confusion;
   GtkWidget *misclassified_group;
   GtkWidget *misclassified_box;
-  GtkWidget *try_zone;
-  GtkWidget *try_picture_box;
-  GtkWidget *try_bars;
-  GtkWidget *try_error;
+  GraftTryPhoto *try_photo;
 
   GraftTrainResult *result;
   GCancellable *cancellable;
-  GtkFileChooserNative *chooser;
-  char *top_label;
   guint n_misclassified;
-  gboolean trying;
 };
 
 G_DEFINE_FINAL_TYPE (GraftResultsPage, graft_results_page, ADW_TYPE_BIN)
@@ -249,200 +244,18 @@ on_cell_activated (GraftConfusionView *view,
 
 /* ---- try an image ---- */
 
-typedef struct
-{
-  GraftTrainResult *result;
-  char *path;
-} TryJob;
-
-typedef struct
-{
-  float *probs;
-  GBytes *thumb;
-} TryOutcome;
-
-static void
-try_job_free (gpointer data)
-{
-  TryJob *job = data;
-
-  graft_train_result_unref (job->result);
-  g_free (job->path);
-  g_free (job);
-}
-
-static void
-try_outcome_free (gpointer data)
-{
-  TryOutcome *outcome = data;
-
-  g_free (outcome->probs);
-  g_clear_pointer (&outcome->thumb, g_bytes_unref);
-  g_free (outcome);
-}
-
-static void
-try_thread (GTask *task,
-            gpointer source,
-            gpointer data,
-            GCancellable *cancellable)
-{
-  TryJob *job = data;
-  TryOutcome *outcome = g_new0 (TryOutcome, 1);
-  GError *error = NULL;
-  gboolean ok;
-
-  outcome->probs = g_new0 (float, job->result->n_classes);
-  g_mutex_lock (&job->result->lock);
-  ok = graft_classifier_classify_file (job->result->classifier, job->path,
-                                       outcome->probs, &error);
-  g_mutex_unlock (&job->result->lock);
-  if (!ok)
-    {
-      try_outcome_free (outcome);
-      g_task_return_error (task, error);
-      return;
-    }
-  outcome->thumb = graft_thumbnail_decode (job->path, 128, NULL);
-  g_task_return_pointer (task, outcome, try_outcome_free);
-}
-
-static void
-try_done (GObject *source, GAsyncResult *res, gpointer user_data)
-{
-  g_autoptr (GraftResultsPage) self = user_data;
-  g_autoptr (GError) error = NULL;
-  TryOutcome *outcome = g_task_propagate_pointer (G_TASK (res), &error);
-  TryJob *job = g_task_get_task_data (G_TASK (res));
-  GraftPrediction top[TOP_K];
-  int k;
-
-  self->trying = FALSE;
-  if (self->result != job->result)
-    {
-      g_clear_pointer (&outcome, try_outcome_free);
-      return; /* a newer model replaced the one asked */
-    }
-  clear_box (self->try_bars);
-  clear_box (self->try_picture_box);
-  if (outcome == NULL)
-    {
-      gtk_label_set_text (GTK_LABEL (self->try_error), error->message);
-      gtk_widget_set_visible (self->try_error, TRUE);
-      return;
-    }
-  gtk_widget_set_visible (self->try_error, FALSE);
-  gtk_box_append (GTK_BOX (self->try_picture_box),
-                  graft_thumbnail_picture (outcome->thumb, 128, NULL));
-  k = MIN (TOP_K, self->result->n_classes);
-  graft_classifier_top_k (self->result->classifier, outcome->probs, k, top);
-  g_free (self->top_label);
-  self->top_label = g_strdup (top[0].label);
-  for (int i = 0; i < k; i++)
-    {
-      GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-      GtkWidget *name = gtk_label_new (top[i].label);
-      GtkWidget *bar = gtk_level_bar_new_for_interval (0, 1);
-      g_autofree char *value =
-          g_strdup_printf ("%.1f%%", 100 * top[i].probability);
-      GtkWidget *value_label = gtk_label_new (value);
-
-      gtk_label_set_xalign (GTK_LABEL (name), 0);
-      /* A fixed width (not in characters: the best is bold) lines the
-       * bars up. */
-      gtk_widget_set_size_request (name, 140, -1);
-      gtk_label_set_ellipsize (GTK_LABEL (name), PANGO_ELLIPSIZE_END);
-      if (i == 0)
-        gtk_widget_add_css_class (name, "heading");
-      gtk_level_bar_set_value (GTK_LEVEL_BAR (bar), top[i].probability);
-      /* No low/high colors: a probability is not a warning. */
-      gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar),
-                                         GTK_LEVEL_BAR_OFFSET_LOW);
-      gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar),
-                                         GTK_LEVEL_BAR_OFFSET_HIGH);
-      gtk_level_bar_remove_offset_value (GTK_LEVEL_BAR (bar),
-                                         GTK_LEVEL_BAR_OFFSET_FULL);
-      gtk_widget_set_hexpand (bar, TRUE);
-      gtk_widget_set_valign (bar, GTK_ALIGN_CENTER);
-      gtk_label_set_width_chars (GTK_LABEL (value_label), 6);
-      gtk_label_set_xalign (GTK_LABEL (value_label), 1);
-      gtk_widget_add_css_class (value_label, "numeric");
-      gtk_box_append (GTK_BOX (row), name);
-      gtk_box_append (GTK_BOX (row), bar);
-      gtk_box_append (GTK_BOX (row), value_label);
-      gtk_box_append (GTK_BOX (self->try_bars), row);
-    }
-  try_outcome_free (outcome);
-}
-
 void
 graft_results_page_try_file (GraftResultsPage *self, GFile *file)
 {
-  g_autoptr (GTask) task = NULL;
-  g_autofree char *path = NULL;
-  TryJob *job;
-
   g_return_if_fail (GRAFT_IS_RESULTS_PAGE (self));
-  path = g_file_get_path (file);
-  if (self->result == NULL || path == NULL)
-    return;
-  job = g_new0 (TryJob, 1);
-  job->result = graft_train_result_ref (self->result);
-  job->path = g_steal_pointer (&path);
-  self->trying = TRUE;
-  task = g_task_new (NULL, NULL, try_done, g_object_ref (self));
-  g_task_set_task_data (task, job, try_job_free);
-  g_task_run_in_thread (task, try_thread);
-}
-
-static void
-on_chooser_response (GtkNativeDialog *dialog, int response, gpointer user_data)
-{
-  GraftResultsPage *self = user_data;
-
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr (GFile) file =
-          gtk_file_chooser_get_file (GTK_FILE_CHOOSER (dialog));
-      if (file != NULL)
-        graft_results_page_try_file (self, file);
-    }
-  g_clear_object (&self->chooser);
+  graft_try_photo_try_file (self->try_photo, file);
 }
 
 void
 graft_results_page_choose_file (GraftResultsPage *self)
 {
-  GtkNative *native = gtk_widget_get_native (GTK_WIDGET (self));
-  g_autoptr (GtkFileFilter) filter = gtk_file_filter_new ();
-
-  if (self->chooser != NULL || self->result == NULL)
-    return;
-  gtk_file_filter_set_name (filter, _ ("Photos"));
-  gtk_file_filter_add_mime_type (filter, "image/*");
-  self->chooser = gtk_file_chooser_native_new (
-      _ ("Try a Photo"), GTK_IS_WINDOW (native) ? GTK_WINDOW (native) : NULL,
-      GTK_FILE_CHOOSER_ACTION_OPEN, _ ("_Try"), _ ("_Cancel"));
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->chooser), filter);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->chooser), TRUE);
-  g_signal_connect (self->chooser, "response", G_CALLBACK (on_chooser_response),
-                    self);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->chooser));
-}
-
-static gboolean
-on_drop (GtkDropTarget *target,
-         const GValue *value,
-         double x,
-         double y,
-         gpointer user_data)
-{
-  GSList *files = g_value_get_boxed (value);
-
-  if (files == NULL)
-    return FALSE;
-  graft_results_page_try_file (GRAFT_RESULTS_PAGE (user_data), files->data);
-  return TRUE;
+  g_return_if_fail (GRAFT_IS_RESULTS_PAGE (self));
+  graft_try_photo_choose_file (self->try_photo);
 }
 
 /* ---- showing a result ---- */
@@ -459,9 +272,10 @@ graft_results_page_set_result (GraftResultsPage *self, GraftTrainResult *result)
   g_clear_object (&self->cancellable);
   self->cancellable = g_cancellable_new ();
   g_clear_pointer (&self->result, graft_train_result_unref);
-  g_clear_pointer (&self->top_label, g_free);
-  clear_box (self->try_bars);
-  clear_box (self->try_picture_box);
+  /* Try-an-image runs the very file that export writes. */
+  graft_try_photo_set_model_path (self->try_photo,
+                                  result ? result->model_file : NULL);
+  graft_try_photo_clear (self->try_photo);
   clear_box (self->classes_list);
   clear_box (self->misclassified_box);
   self->n_misclassified = 0;
@@ -511,7 +325,6 @@ graft_results_page_set_result (GraftResultsPage *self, GraftTrainResult *result)
   if (wrong->len > 0)
     load_thumbs_into (self->misclassified_box, result, wrong, TRUE,
                       self->cancellable);
-  gtk_widget_set_visible (self->try_error, FALSE);
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "results");
 }
 
@@ -540,46 +353,6 @@ group_new (const char *title, const char *description, GtkWidget *child)
                                            description);
   adw_preferences_group_add (ADW_PREFERENCES_GROUP (group), child);
   return group;
-}
-
-static GtkWidget *
-build_try_zone (GraftResultsPage *self)
-{
-  GtkWidget *zone = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *row = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 18);
-  GtkWidget *hint =
-      label_new (_ ("Drop a photo here, or choose one, to see what the model "
-                    "says about it."),
-                 "dim-label");
-  GtkWidget *button = gtk_button_new_with_mnemonic (_ ("Choose a _Photo…"));
-  GtkDropTarget *drop =
-      gtk_drop_target_new (GDK_TYPE_FILE_LIST, GDK_ACTION_COPY);
-
-  gtk_widget_add_css_class (zone, "card");
-  gtk_widget_add_css_class (zone, "try-zone");
-  gtk_widget_set_margin_start (hint, 12);
-  gtk_widget_set_margin_top (hint, 12);
-  gtk_widget_set_margin_start (button, 12);
-  gtk_widget_set_margin_start (row, 12);
-  gtk_widget_set_margin_end (row, 12);
-  gtk_widget_set_margin_bottom (row, 12);
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.try-image");
-  gtk_widget_set_halign (button, GTK_ALIGN_START);
-  self->try_picture_box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
-  self->try_bars = gtk_box_new (GTK_ORIENTATION_VERTICAL, 6);
-  gtk_widget_set_hexpand (self->try_bars, TRUE);
-  gtk_widget_set_valign (self->try_bars, GTK_ALIGN_CENTER);
-  self->try_error = label_new (NULL, "error");
-  gtk_widget_set_visible (self->try_error, FALSE);
-  gtk_box_append (GTK_BOX (zone), hint);
-  gtk_box_append (GTK_BOX (zone), button);
-  gtk_box_append (GTK_BOX (row), self->try_picture_box);
-  gtk_box_append (GTK_BOX (row), self->try_bars);
-  gtk_box_append (GTK_BOX (zone), row);
-  gtk_box_append (GTK_BOX (zone), self->try_error);
-  g_signal_connect (drop, "drop", G_CALLBACK (on_drop), self);
-  gtk_widget_add_controller (zone, GTK_EVENT_CONTROLLER (drop));
-  return zone;
 }
 
 static void
@@ -612,8 +385,10 @@ graft_results_page_init (GraftResultsPage *self)
   gtk_box_append (GTK_BOX (box), self->accuracy_label);
   gtk_box_append (GTK_BOX (box), self->explanation_label);
 
-  gtk_box_append (GTK_BOX (box),
-                  group_new (_ ("Try a Photo"), NULL, build_try_zone (self)));
+  self->try_photo = GRAFT_TRY_PHOTO (graft_try_photo_new ());
+  graft_try_photo_set_top_k (self->try_photo, TOP_K);
+  gtk_box_append (GTK_BOX (box), group_new (_ ("Try a Photo"), NULL,
+                                            GTK_WIDGET (self->try_photo)));
 
   self->confusion = graft_confusion_view_new ();
   gtk_widget_set_size_request (self->confusion, 280, 280);
@@ -661,9 +436,6 @@ graft_results_page_dispose (GObject *object)
   GraftResultsPage *self = GRAFT_RESULTS_PAGE (object);
 
   g_cancellable_cancel (self->cancellable);
-  if (self->chooser != NULL)
-    gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (self->chooser));
-  g_clear_object (&self->chooser);
   G_OBJECT_CLASS (graft_results_page_parent_class)->dispose (object);
 }
 
@@ -674,7 +446,6 @@ graft_results_page_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->result, graft_train_result_unref);
-  g_free (self->top_label);
   G_OBJECT_CLASS (graft_results_page_parent_class)->finalize (object);
 }
 
@@ -697,14 +468,14 @@ gboolean
 graft_results_page_get_trying (GraftResultsPage *self)
 {
   g_return_val_if_fail (GRAFT_IS_RESULTS_PAGE (self), FALSE);
-  return self->trying;
+  return graft_try_photo_get_busy (self->try_photo);
 }
 
 const char *
 graft_results_page_get_top_label (GraftResultsPage *self)
 {
   g_return_val_if_fail (GRAFT_IS_RESULTS_PAGE (self), NULL);
-  return self->top_label;
+  return graft_try_photo_get_top_label (self->try_photo);
 }
 
 guint

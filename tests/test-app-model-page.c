@@ -198,6 +198,54 @@ test_window_steps (void)
   gtk_window_destroy (GTK_WINDOW (window));
 }
 
+static gboolean
+try_photo_busy (GraftTryPhoto *try_photo)
+{
+  return graft_try_photo_get_busy (try_photo);
+}
+
+/* Step 1's "Try a Photo" runs the chosen base model: its top guess for a
+ * parrot is an ImageNet class (the bundled labels), and choosing another
+ * model clears the answer. */
+static void
+test_try_photo (void)
+{
+  g_autoptr (GraftModelPage) page = model_page_new ();
+  g_autofree char *photo_path =
+      g_build_filename (GRAFT_SOURCE_DATADIR, "..", "tests", "data", "photos",
+                        "parrot.jpg", NULL);
+  g_autoptr (GFile) photo = g_file_new_for_path (photo_path);
+  GraftTryPhoto *try_photo = graft_model_page_get_try_photo (page);
+  gboolean timed_out = FALSE;
+  guint timeout_id;
+
+  g_assert_nonnull (try_photo);
+  g_assert_null (graft_try_photo_get_model_path (try_photo));
+  g_assert_true (
+      graft_model_page_select_bundled (page, "mobilenet_v2_1.0_224"));
+  g_assert_cmpstr (graft_try_photo_get_model_path (try_photo), ==,
+                   graft_model_page_get_model_path (page));
+  g_assert_cmpint (graft_try_photo_get_top_k (try_photo), ==, 5);
+
+  graft_try_photo_try_file (try_photo, photo);
+  g_assert_true (graft_try_photo_get_busy (try_photo));
+  timeout_id =
+      g_timeout_add_seconds (LOAD_TIMEOUT_SECONDS, on_timeout, &timed_out);
+  while (try_photo_busy (try_photo) && !timed_out)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_false (timed_out);
+  g_source_remove (timeout_id);
+  g_assert_cmpstr (graft_try_photo_get_top_label (try_photo), ==, "macaw");
+
+  /* Another model: the old answer goes, the new model is the one tried. */
+  g_assert_true (
+      graft_model_page_select_bundled (page, "mobilenet_v1_0.25_128"));
+  g_assert_cmpstr (graft_try_photo_get_model_path (try_photo), ==,
+                   graft_model_page_get_model_path (page));
+  g_assert_null (graft_try_photo_get_top_label (try_photo));
+  wait_for_load (page);
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -216,6 +264,7 @@ main (int argc, char *argv[])
 
   g_test_add_func ("/app/model-page/bundled-layers", test_bundled_layers);
   g_test_add_func ("/app/model-page/switch-and-error", test_switch_and_error);
+  g_test_add_func ("/app/model-page/try-photo", test_try_photo);
   g_test_add_func ("/app/window/steps", test_window_steps);
   return g_test_run ();
 }
