@@ -10,6 +10,8 @@
 
 #include "graft-model-page.h"
 
+#include "preprocess.h"
+
 #include "graft-layer.h"
 #include "graft-model-info.h"
 #include "graft-try-photo.h"
@@ -163,6 +165,29 @@ show_result (GraftModelPage *self, GraftModelInfo *result)
                      "as %s numbers: batch, color channels, height, width.",
                      n_layers),
         self->model_title, n_layers, params, result->input_text);
+  {
+    /* The preprocessing the model expects, from its metadata. */
+    const GraftOnnxModel *m = result->graph ? result->graph->model : NULL;
+    GraftPreprocess pp;
+    if (m != NULL
+        && graft_preprocess_from_metadata (
+            &pp, graft_onnx_model_get_metadata (m, "preprocess.size"),
+            graft_onnx_model_get_metadata (m, "preprocess.central_crop"),
+            graft_onnx_model_get_metadata (m, "preprocess.mean"),
+            graft_onnx_model_get_metadata (m, "preprocess.std"), NULL))
+      {
+        g_autofree char *prepared = g_strdup_printf (
+            _ ("Photos are prepared as it learned: the centered square of "
+               "%.1f%% of the shorter side, resized to %d × %d pixels, colors "
+               "normalized with mean %.3g, %.3g, %.3g and standard deviation "
+               "%.3g, %.3g, %.3g."),
+            100 * pp.central_crop, pp.width, pp.height, pp.mean[0], pp.mean[1],
+            pp.mean[2], pp.std[0], pp.std[1], pp.std[2]);
+        char *both = g_strconcat (summary, " ", prepared, NULL);
+        g_free (summary);
+        summary = both;
+      }
+  }
   adw_preferences_group_set_description (self->details_group, summary);
 
   g_clear_pointer (&self->graph, graft_graph_free);
