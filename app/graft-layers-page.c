@@ -337,13 +337,7 @@ preview_thread (GTask *task,
   graft_train_config_init (&config);
   base = graft_graph_load (job->path, &error);
   if (base != NULL &&
-      graft_preprocess_from_metadata (
-          &pp, graft_onnx_model_get_metadata (base->model, "preprocess.size"),
-          graft_onnx_model_get_metadata (base->model,
-                                         "preprocess.central_crop"),
-          graft_onnx_model_get_metadata (base->model, "preprocess.mean"),
-          graft_onnx_model_get_metadata (base->model, "preprocess.std"),
-          &error))
+      graft_preprocess_from_model (&pp, base->model, &error))
     preview->trainer =
         graft_trainer_new (base, MAX (job->n_classes, 2), &config, &error);
   graft_train_config_clear (&config);

@@ -170,11 +170,7 @@ show_result (GraftModelPage *self, GraftModelInfo *result)
     const GraftOnnxModel *m = result->graph ? result->graph->model : NULL;
     GraftPreprocess pp;
     if (m != NULL
-        && graft_preprocess_from_metadata (
-            &pp, graft_onnx_model_get_metadata (m, "preprocess.size"),
-            graft_onnx_model_get_metadata (m, "preprocess.central_crop"),
-            graft_onnx_model_get_metadata (m, "preprocess.mean"),
-            graft_onnx_model_get_metadata (m, "preprocess.std"), NULL))
+        && graft_preprocess_from_model (&pp, m, NULL))
       {
         g_autofree char *prepared = g_strdup_printf (
             _ ("Photos are prepared as it learned: the centered square of "

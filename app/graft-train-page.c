@@ -341,13 +341,7 @@ train_thread (gpointer user_data)
   if (base == NULL)
     goto out;
   /* As graft-cli train: the model's own preprocessing. */
-  if (!graft_preprocess_from_metadata (
-          &pp, graft_onnx_model_get_metadata (base->model, "preprocess.size"),
-          graft_onnx_model_get_metadata (base->model,
-                                         "preprocess.central_crop"),
-          graft_onnx_model_get_metadata (base->model, "preprocess.mean"),
-          graft_onnx_model_get_metadata (base->model, "preprocess.std"),
-          &error))
+  if (!graft_preprocess_from_model (&pp, base->model, &error))
     goto out;
   graft_augment_init_default (&augment);
   augment.enabled = run->options.train.augment;

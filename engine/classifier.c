@@ -115,11 +115,7 @@ graft_classifier_new (const char *model_path, GError **error)
                    model_path, c->graph->n_inputs);
       return NULL;
     }
-  if (!graft_preprocess_from_metadata (
-          &c->preprocess, graft_onnx_model_get_metadata (model, "preprocess.size"),
-          graft_onnx_model_get_metadata (model, "preprocess.central_crop"),
-          graft_onnx_model_get_metadata (model, "preprocess.mean"),
-          graft_onnx_model_get_metadata (model, "preprocess.std"), error))
+  if (!graft_preprocess_from_model (&c->preprocess, model, error))
     {
       g_prefix_error (error, "%s: ", model_path);
       return NULL;

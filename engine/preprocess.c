@@ -383,3 +383,15 @@ graft_preprocess_image (float *out,
   graft_preprocess_crop_box (pp, img->width, img->height, &x0, &y0, &side);
   graft_preprocess_region (out, img, pp, x0, y0, side, side, FALSE);
 }
+
+gboolean
+graft_preprocess_from_model (GraftPreprocess *out,
+                             const GraftOnnxModel *model,
+                             GError **error)
+{
+  return graft_preprocess_from_metadata (
+      out, graft_onnx_model_get_metadata (model, "preprocess.size"),
+      graft_onnx_model_get_metadata (model, "preprocess.central_crop"),
+      graft_onnx_model_get_metadata (model, "preprocess.mean"),
+      graft_onnx_model_get_metadata (model, "preprocess.std"), error);
+}

@@ -9,6 +9,7 @@
 #pragma once
 
 #include "image.h"
+#include "onnx-model.h"
 
 G_BEGIN_DECLS
 
@@ -35,6 +36,11 @@ gboolean graft_preprocess_from_metadata (GraftPreprocess *out,
                                          const char *mean,
                                          const char *std,
                                          GError **error);
+
+/* The same, reading the four keys from a model's metadata_props. */
+gboolean graft_preprocess_from_model (GraftPreprocess *out,
+                                      const GraftOnnxModel *model,
+                                      GError **error);
 
 /* The shorter side an image needs for the crop not to be enlarged:
  * ceil(max(width, height) / central_crop). Pass it to graft_image_load. */

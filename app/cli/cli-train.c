@@ -216,17 +216,11 @@ graft_cli_train (int argc, char **argv)
   model_path = graft_catalog_resolve (model, &error);
   if (model_path == NULL || (base = graft_graph_load (model_path, &error)) == NULL)
     return graft_cli_fail (error);
-  {
-    const GraftOnnxModel *m = base->model;
-    if (!graft_preprocess_from_metadata (&pp, graft_onnx_model_get_metadata (m, "preprocess.size"),
-                                         graft_onnx_model_get_metadata (m, "preprocess.central_crop"),
-                                         graft_onnx_model_get_metadata (m, "preprocess.mean"),
-                                         graft_onnx_model_get_metadata (m, "preprocess.std"), &error))
-      {
-        g_prefix_error (&error, "%s: ", model_path);
-        return graft_cli_fail (error);
-      }
-  }
+  if (!graft_preprocess_from_model (&pp, base->model, &error))
+    {
+      g_prefix_error (&error, "%s: ", model_path);
+      return graft_cli_fail (error);
+    }
 
   graft_dataset_options_init (&ds_opt);
   ds_opt.seed = opt.train.seed;
