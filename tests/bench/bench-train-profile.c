@@ -15,6 +15,7 @@
  * all threads (which includes OpenMP's spinning unless
  * OMP_WAIT_POLICY=PASSIVE).
  */
+#include "bench-train-setup.h"
 #include "graft-error.h"
 #include "graph.h"
 #include "kernels/loss.h"
@@ -115,13 +116,10 @@ main (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("MODEL.onnx");
   g_autoptr (GError) error = NULL;
-  g_autoptr (GraftGraph) base = NULL;
   g_autoptr (GraftTrainer) trainer = NULL;
   g_autoptr (GHashTable) rows = NULL;
   g_autofree float *images = NULL;
   g_autofree int *labels = NULL;
-  g_autoptr (GRand) rng = g_rand_new_with_seed (1);
-  GraftTrainConfig config;
   double zero_s = 0, loss_s = 0, update_s = 0, total_s = 0;
 
   g_option_context_add_main_entries (context, entries, NULL);
@@ -140,38 +138,13 @@ main (int argc, char **argv)
       _mm_setcsr (_mm_getcsr () | 0x8040); /* FTZ | DAZ */
     }
 
-  base = graft_graph_load (argv[1], &error);
-  if (base == NULL)
-    {
-      fprintf (stderr, "bench-train-profile: %s\n", error->message);
-      return 1;
-    }
-  if (base->n_inputs == 1)
-    {
-      GraftValue *in = &base->values[base->inputs[0]];
-      in->declared_dims[2] = size;
-      in->declared_dims[3] = size;
-    }
-  graft_train_config_init (&config);
-  config.batch_size = batch;
-  config.feature_cache = FALSE;
-  config.backbone_lr_scale = 1.0f;
-  trainer = graft_trainer_new (base, classes, &config, &error);
-  graft_train_config_clear (&config);
+  trainer = bench_train_setup (argv[1], batch, size, classes, &images, &labels,
+                               &error);
   if (trainer == NULL)
     {
       fprintf (stderr, "bench-train-profile: %s\n", error->message);
       return 1;
     }
-  graft_trainer_freeze_preset (trainer, GRAFT_FREEZE_NONE, 0);
-
-  size_t n_floats = (size_t) batch * 3 * size * size;
-  images = g_new (float, n_floats);
-  labels = g_new (int, batch);
-  for (size_t i = 0; i < n_floats; i++)
-    images[i] = (float) g_rand_double_range (rng, -1.0, 1.0);
-  for (int i = 0; i < batch; i++)
-    labels[i] = g_rand_int_range (rng, 0, classes);
 
   /* One ordinary step first: plans, workspace and lazily grown buffers. */
   float loss;

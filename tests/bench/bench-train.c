@@ -13,6 +13,7 @@
  * divided. --threads sets both OpenMP's and OpenBLAS's thread count
  * (default 2).
  */
+#include "bench-train-setup.h"
 #include "graft-error.h"
 #include "graph.h"
 #include "runtime.h"
@@ -50,13 +51,9 @@ main (int argc, char **argv)
   };
   g_autoptr (GOptionContext) context = g_option_context_new ("MODEL.onnx");
   g_autoptr (GError) error = NULL;
-  g_autoptr (GraftGraph) base = NULL;
   g_autoptr (GraftTrainer) trainer = NULL;
   g_autofree float *images = NULL;
   g_autofree int *labels = NULL;
-  g_autoptr (GRand) rng = g_rand_new_with_seed (1);
-  GraftTrainConfig config;
-  size_t n_floats;
   gint64 start = 0;
   double seconds, rss_before;
   float loss = 0;
@@ -80,39 +77,13 @@ main (int argc, char **argv)
   omp_set_num_threads (threads);
   openblas_set_num_threads (threads);
 
-  base = graft_graph_load (argv[1], &error);
-  if (base == NULL)
-    {
-      fprintf (stderr, "bench-train: %s\n", error->message);
-      return 1;
-    }
-  if (base->n_inputs == 1)
-    {
-      /* Train at the size asked for, whatever the file declares. */
-      GraftValue *in = &base->values[base->inputs[0]];
-      in->declared_dims[2] = size;
-      in->declared_dims[3] = size;
-    }
-  graft_train_config_init (&config);
-  config.batch_size = batch;
-  config.feature_cache = FALSE;
-  config.backbone_lr_scale = 1.0f;
-  trainer = graft_trainer_new (base, classes, &config, &error);
-  graft_train_config_clear (&config);
+  trainer = bench_train_setup (argv[1], batch, size, classes, &images, &labels,
+                               &error);
   if (trainer == NULL)
     {
       fprintf (stderr, "bench-train: %s\n", error->message);
       return 1;
     }
-  graft_trainer_freeze_preset (trainer, GRAFT_FREEZE_NONE, 0);
-
-  n_floats = (size_t) batch * 3 * size * size;
-  images = g_new (float, n_floats);
-  labels = g_new (int, batch);
-  for (size_t i = 0; i < n_floats; i++)
-    images[i] = (float) g_rand_double_range (rng, -1.0, 1.0);
-  for (int i = 0; i < batch; i++)
-    labels[i] = g_rand_int_range (rng, 0, classes);
 
   rss_before = peak_rss_mib ();
   for (int s = 0; s < warmup + steps; s++)
