@@ -4,6 +4,7 @@
  * out (N, OC, OH, OW). Cg = C/group, OCg = OC/group.
  */
 #include "kernels/conv.h"
+#include "kernels/winograd.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -744,6 +745,8 @@ fill_bias (float *out, const float *bias, const GraftConvGeometry *g)
 size_t
 graft_conv2d_forward_scratch_floats (const GraftConvGeometry *g)
 {
+  if (graft_winograd_applies (g))
+    return graft_winograd_forward_scratch_floats (g);
   if (g->N == 0 || g->OH <= 0 || g->OW <= 0)
     return 0;
   if (is_depthwise (g))
@@ -766,6 +769,11 @@ graft_conv2d_forward (float *out,
                       const GraftConvGeometry *g,
                       float *scratch)
 {
+  if (graft_winograd_applies (g))
+    {
+      graft_winograd_forward (out, in, weight, bias, g, scratch);
+      return;
+    }
   if (g->N == 0 || g->OH <= 0 || g->OW <= 0 || g->OC == 0)
     return;
   if (is_depthwise (g))
@@ -1511,6 +1519,8 @@ backward_is_empty (const GraftConvGeometry *g)
 size_t
 graft_conv2d_backward_scratch_floats (const GraftConvGeometry *g)
 {
+  if (graft_winograd_applies (g))
+    return graft_winograd_backward_scratch_floats (g);
   if (backward_is_empty (g))
     return 0;
   if (is_depthwise (g))
@@ -1531,6 +1541,12 @@ graft_conv2d_backward (float *dinput,
                        const GraftConvGeometry *g,
                        float *scratch)
 {
+  if (graft_winograd_applies (g))
+    {
+      graft_winograd_backward (dinput, dweight, dbias, dout, in, weight, g,
+                               scratch);
+      return;
+    }
   if (g->N == 0 || g->OH <= 0 || g->OW <= 0 || g->OC == 0)
     return;
   if (dbias)
