@@ -793,6 +793,16 @@ void
 graft_plan_backward_node (GraftPlan *plan, int n, gboolean train,
                           GraftTensor *const *grads)
 {
+  graft_plan_backward_node_assign (plan, n, train, grads, 0);
+}
+
+void
+graft_plan_backward_node_assign (GraftPlan *plan,
+                                 int n,
+                                 gboolean train,
+                                 GraftTensor *const *grads,
+                                 guint64 assign)
+{
   const GraftNode *node = &plan->graph->nodes[n];
   const GraftTensor *in_t[GRAFT_NODE_MAX_IO];
   const GraftTensor *out_t[GRAFT_NODE_MAX_IO];
@@ -815,7 +825,64 @@ graft_plan_backward_node (GraftPlan *plan, int n, gboolean train,
   if (!any || dout[0] == NULL)
     return;
   g_return_if_fail (node->def->backward != NULL);
+  plan->ws.assign = 0;
+  for (int k = 0; k < node->n_inputs && k < 64; k++)
+    {
+      gboolean shared = FALSE;
+      if (din[k] == NULL || ((assign >> k) & 1) == 0)
+        continue;
+      /* Mul (x, x): both slots add into one tensor, so it must start at
+       * zero. */
+      for (int j = 0; j < node->n_inputs; j++)
+        shared = shared || (j != k && din[j] == din[k]);
+      if (shared || !node->def->backward_assigns)
+        memset (din[k]->data, 0, graft_tensor_nbytes (din[k]));
+      else
+        plan->ws.assign |= (guint64) 1 << k;
+    }
   node->def->backward (node, train, in_t, out_t, dout, din, &plan->ws);
+  plan->ws.assign = 0;
+}
+
+int
+graft_plan_share_inplace (GraftPlan *plan, int first_node)
+{
+  GraftGraph *graph = plan->graph;
+  g_autofree int *readers = g_new0 (int, MAX (graph->n_values, 1));
+  int saved = 0;
+
+  for (int n = 0; n < graph->n_nodes; n++)
+    for (int k = 0; k < graph->nodes[n].n_inputs; k++)
+      if (graph->nodes[n].inputs[k] >= 0)
+        readers[graph->nodes[n].inputs[k]]++;
+  for (int i = 0; i < graph->n_outputs; i++)
+    readers[graph->outputs[i]]++;
+
+  for (int n = MAX (first_node, 0); n < graph->n_nodes; n++)
+    {
+      const GraftNode *node = &graph->nodes[n];
+      int v = node->inputs[0], out = node->outputs[0];
+      int producer = v >= 0 ? graph->values[v].producer : -1;
+      gboolean ok =
+          node->def->inplace_forward && node->def->overwrites_output &&
+          node->n_outputs == 1 && !plan->node_folded[n] && v >= 0 &&
+          readers[v] == 1 && producer >= first_node && plan->owned[v] &&
+          plan->info[v].constant == NULL &&
+          graph->nodes[producer].def->backward_ignores_output &&
+          plan->info[v].dtype == plan->info[out].dtype &&
+          graft_shape_equal (&plan->info[v].shape, &plan->info[out].shape);
+      for (int k = 1; ok && k < node->n_inputs; k++)
+        ok = node->inputs[k] < 0 || plan->info[node->inputs[k]].constant;
+      if (!ok)
+        continue;
+      /* The output takes over the input's buffer: v's own values are gone
+       * once this node has run, which nothing reads afterwards. */
+      graft_tensor_free (plan->tensors[out]);
+      plan->tensors[out] = plan->tensors[v];
+      plan->owned[out] = FALSE;
+      saved++;
+    }
+  return saved;
 }
 
 GraftTensor **

@@ -90,6 +90,24 @@ void graft_plan_forward_node (GraftPlan *plan, int node, gboolean train);
  * tensor of value v, or NULL where none is wanted. */
 void graft_plan_backward_node (GraftPlan *plan, int node, gboolean train,
                                GraftTensor *const *grads);
+/* The same, but the gradient of input slot k is assigned, not accumulated,
+ * when bit k of assign is set: its tensor may hold stale data (a buffer
+ * reused from another value). Ops without backward_assigns get such a
+ * tensor zeroed first. */
+void graft_plan_backward_node_assign (GraftPlan *plan,
+                                      int node,
+                                      gboolean train,
+                                      GraftTensor *const *grads,
+                                      guint64 assign);
+/* Lets elementwise nodes from first_node on write their output over their
+ * input (GraftOpDef.inplace_forward) where nothing else needs that input:
+ * it has no other reader, is no graph output, is made by a node from
+ * first_node on whose backward ignores its outputs, and the node's other
+ * inputs are constants. Saves one activation buffer per such node; the
+ * input's value then holds the output after a run, so only the trainer,
+ * which reads just the graph outputs and its cut values, uses this.
+ * Returns the number of buffers saved. */
+int graft_plan_share_inplace (GraftPlan *plan, int first_node);
 
 /* One-shot convenience: plan for the inputs' shapes, run, and return new
  * copies of the graph outputs (n = graph->n_outputs). */

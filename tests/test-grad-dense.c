@@ -409,19 +409,19 @@ test_activation_kinks (void)
   const float hswish[] = { -0.5f, 0.5f, 1.5f, 1.0f, 1.0f / 6.0f };
 
   memset (d, 0, sizeof d);
-  graft_relu_backward (d, ones, x, 5);
+  graft_relu_backward (d, ones, x, 5, TRUE);
   assert_close_floats ("relu", d, relu, 5, 1e-6);
   memset (d, 0, sizeof d);
-  graft_clip_backward (d, NULL, NULL, ones, x, 5, 0.0f, 6.0f);
+  graft_clip_backward (d, NULL, NULL, ones, x, 5, 0.0f, 6.0f, TRUE);
   assert_close_floats ("relu6", d, relu6, 5, 1e-6);
   memset (d, 0, sizeof d);
-  graft_leaky_relu_backward (d, ones, x, 5, 0.1f);
+  graft_leaky_relu_backward (d, ones, x, 5, 0.1f, TRUE);
   assert_close_floats ("leaky", d, leaky, 5, 1e-6);
   memset (d, 0, sizeof d);
-  graft_hard_sigmoid_backward (d, ones, x, 5, 1.0f / 6.0f, 0.5f);
+  graft_hard_sigmoid_backward (d, ones, x, 5, 1.0f / 6.0f, 0.5f, TRUE);
   assert_close_floats ("hardsigmoid", d, hsig, 5, 1e-6);
   memset (d, 0, sizeof d);
-  graft_hard_swish_backward (d, ones, x, 5);
+  graft_hard_swish_backward (d, ones, x, 5, TRUE);
   assert_close_floats ("hardswish", d, hswish, 5, 1e-6);
 }
 
@@ -513,10 +513,11 @@ test_binary_backward_kernel (void)
                                                  &out_shape, NULL));
           dout = tensor_random (out_shape);
           graft_binary_backward (pda, pdb, dout->data, a->data, b->data,
-                                 &out_shape, &pairs[p].a, &pairs[p].b, op);
+                                 &out_shape, &pairs[p].a, &pairs[p].b, op, TRUE,
+                                 TRUE);
           graft_binary_backward_ref (pda_ref, pdb_ref, dout->data, a->data,
                                      b->data, &out_shape, &pairs[p].a,
-                                     &pairs[p].b, op);
+                                     &pairs[p].b, op, TRUE, TRUE);
           assert_close_floats ("da", da->data, da_ref->data,
                                graft_tensor_numel (da), 1e-5);
           assert_close_floats ("db", db->data, db_ref->data,

@@ -92,6 +92,19 @@ void graft_batchnorm_backward_training_batch (float *dinput,
                                               int C,
                                               size_t S);
 
+/* The same, but dinput is ASSIGNED (=): its old contents are never read
+ * (one memory stream less); dscale and dbias still accumulate. */
+void graft_batchnorm_backward_training_batch_assign (float *dinput,
+                                                     float *dscale,
+                                                     float *dbias,
+                                                     const float *dout,
+                                                     const float *in,
+                                                     const float *scale,
+                                                     float epsilon,
+                                                     int N,
+                                                     int C,
+                                                     size_t S);
+
 /* Inference mode, mean and var fixed inputs:
  *   dinput += dout * scale / std
  *   dmean  += -sum (dout) * scale / std
@@ -110,6 +123,22 @@ void graft_batchnorm_backward_inference (float *dinput,
                                          int N,
                                          int C,
                                          size_t S);
+/* The same with dinput ASSIGNED (=); the per-channel gradients still
+ * accumulate. */
+void graft_batchnorm_backward_inference_assign (float *dinput,
+                                                float *dscale,
+                                                float *dbias,
+                                                float *dmean,
+                                                float *dvar,
+                                                const float *dout,
+                                                const float *in,
+                                                const float *scale,
+                                                const float *mean,
+                                                const float *var,
+                                                float epsilon,
+                                                int N,
+                                                int C,
+                                                size_t S);
 
 /* Plain double-precision versions of the two above, for the tests. */
 void graft_batchnorm_backward_training_reference (float *dinput,

@@ -2,6 +2,7 @@
 #include "kernels/elementwise.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Loops below this many elements stay on one thread: waking the OpenMP
  * team costs more than it saves. */
@@ -126,21 +127,50 @@ graft_exp_forward (float *out, const float *inp, int64_t n)
 
 /* ---- activation backward ---- */
 
+/* dinp[i] += VALUE, or = VALUE when not accumulating (dinp is then never
+ * read: one memory stream less). Both loops are spelled out so each
+ * vectorizes. VALUE sees d = dout[i] and x = src[i], loaded before any
+ * select: a load inside a ?: is conditional, which keeps the loop from
+ * vectorizing (and branches on random signs mispredict half the time). */
+#define BACKWARD_LOOP(src, VALUE)                                              \
+  do                                                                           \
+    {                                                                          \
+      if (accumulate)                                                          \
+        {                                                                      \
+          _Pragma (                                                            \
+              "omp parallel for simd if (n > PARALLEL_MIN)") for (int64_t i =  \
+                                                                      0;       \
+                                                                  i < n; i++)  \
+          {                                                                    \
+            float d = dout[i];                                                 \
+            float x = (src)[i];                                                \
+            dinp[i] += (VALUE);                                                \
+          }                                                                    \
+        }                                                                      \
+      else                                                                     \
+        {                                                                      \
+          _Pragma (                                                            \
+              "omp parallel for simd if (n > PARALLEL_MIN)") for (int64_t i =  \
+                                                                      0;       \
+                                                                  i < n; i++)  \
+          {                                                                    \
+            float d = dout[i];                                                 \
+            float x = (src)[i];                                                \
+            dinp[i] = (VALUE);                                                 \
+          }                                                                    \
+        }                                                                      \
+    }                                                                          \
+  while (0)
+
 void
 graft_relu_backward (float *dinp,
                      const float *dout,
                      const float *inp,
-                     int64_t n)
+                     int64_t n,
+                     gboolean accumulate)
 {
-  // dinp (n), dout (n), inp (n)
-#pragma omp parallel for simd if (n > PARALLEL_MIN)
-  for (int64_t i = 0; i < n; i++)
-    {
-      /* Both loads unconditional: a select vectorizes, a branch on random
-       * signs mispredicts half the time. */
-      float d = dout[i];
-      dinp[i] += inp[i] > 0.0f ? d : 0.0f;
-    }
+  // dinp (n), dout (n), inp (n): x or y, which are > 0 at the same places
+  BACKWARD_LOOP (inp, x > 0.0f ? d : 0.0f);
 }
 
 void
@@ -151,19 +181,15 @@ graft_clip_backward (float *dinp,
                      const float *inp,
                      int64_t n,
                      float min,
-                     float max)
+                     float max,
+                     gboolean accumulate)
 {
   // dinp (n), dmin (1), dmax (1), dout (n), inp (n)
   double below = 0.0, above = 0.0;
 
+  /* & rather than &&: no branch (see BACKWARD_LOOP). */
   if (dinp)
-#pragma omp parallel for simd if (n > PARALLEL_MIN)
-    for (int64_t i = 0; i < n; i++)
-      {
-        /* Unconditional loads and & rather than &&: see relu_backward. */
-        float x = inp[i], d = dout[i];
-        dinp[i] += (x > min) & (x < max) ? d : 0.0f;
-      }
+    BACKWARD_LOOP (inp, (x > min) & (x < max) ? d : 0.0f);
   if (dmin == NULL && dmax == NULL)
     return;
   for (int64_t i = 0; i < n; i++)
@@ -172,29 +198,39 @@ graft_clip_backward (float *dinp,
       above += inp[i] > max ? dout[i] : 0.0f;
     }
   if (dmin)
-    *dmin += (float) below;
+    *dmin = (accumulate ? *dmin : 0.0f) + (float) below;
   if (dmax)
-    *dmax += (float) above;
+    *dmax = (accumulate ? *dmax : 0.0f) + (float) above;
 }
 
 void
-graft_leaky_relu_backward (
-    float *dinp, const float *dout, const float *inp, int64_t n, float alpha)
+graft_leaky_relu_backward (float *dinp,
+                           const float *dout,
+                           const float *inp,
+                           int64_t n,
+                           float alpha,
+                           gboolean accumulate)
 {
   // dinp (n), dout (n), inp (n)
-  for (int64_t i = 0; i < n; i++)
-    dinp[i] += inp[i] > 0.0f ? dout[i] : alpha * dout[i];
+  BACKWARD_LOOP (inp, x > 0.0f ? d : alpha * d);
 }
 
 void
 graft_sigmoid_backward (float *dinp,
                         const float *dout,
                         const float *out,
-                        int64_t n)
+                        int64_t n,
+                        gboolean accumulate)
 {
   // dinp (n), dout (n), out (n)
-  for (int64_t i = 0; i < n; i++)
-    dinp[i] += dout[i] * out[i] * (1.0f - out[i]);
+  BACKWARD_LOOP (out, d * x * (1.0f - x));
+}
+
+static inline gboolean
+hard_sigmoid_linear (float x, float alpha, float beta)
+{
+  float y = alpha * x + beta;
+  return y > 0.0f && y < 1.0f;
 }
 
 void
@@ -203,50 +239,50 @@ graft_hard_sigmoid_backward (float *dinp,
                              const float *inp,
                              int64_t n,
                              float alpha,
-                             float beta)
+                             float beta,
+                             gboolean accumulate)
 {
   // dinp (n), dout (n), inp (n)
-  for (int64_t i = 0; i < n; i++)
-    {
-      float y = alpha * inp[i] + beta;
-      dinp[i] += y > 0.0f && y < 1.0f ? alpha * dout[i] : 0.0f;
-    }
+  BACKWARD_LOOP (inp, hard_sigmoid_linear (x, alpha, beta) ? alpha * d : 0.0f);
+}
+
+static inline float
+hard_swish_slope (float x)
+{
+  return x < -3.0f ? 0.0f : x > 3.0f ? 1.0f : x * (1.0f / 3.0f) + 0.5f;
 }
 
 void
 graft_hard_swish_backward (float *dinp,
                            const float *dout,
                            const float *inp,
-                           int64_t n)
+                           int64_t n,
+                           gboolean accumulate)
 {
   // dinp (n), dout (n), inp (n)
-  for (int64_t i = 0; i < n; i++)
-    {
-      float x = inp[i];
-      float slope = x < -3.0f  ? 0.0f
-                    : x > 3.0f ? 1.0f
-                               : x * (1.0f / 3.0f) + 0.5f;
-      dinp[i] += dout[i] * slope;
-    }
+  BACKWARD_LOOP (inp, d * hard_swish_slope (x));
 }
 
 void
 graft_tanh_backward (float *dinp,
                      const float *dout,
                      const float *out,
-                     int64_t n)
+                     int64_t n,
+                     gboolean accumulate)
 {
   // dinp (n), dout (n), out (n)
-  for (int64_t i = 0; i < n; i++)
-    dinp[i] += dout[i] * (1.0f - out[i] * out[i]);
+  BACKWARD_LOOP (out, d * (1.0f - x * x));
 }
 
 void
-graft_exp_backward (float *dinp, const float *dout, const float *out, int64_t n)
+graft_exp_backward (float *dinp,
+                    const float *dout,
+                    const float *out,
+                    int64_t n,
+                    gboolean accumulate)
 {
   // dinp (n), dout (n), out (n)
-  for (int64_t i = 0; i < n; i++)
-    dinp[i] += dout[i] * out[i];
+  BACKWARD_LOOP (out, d * x);
 }
 
 /* ---- broadcasting ---- */
@@ -528,6 +564,14 @@ binary_partials (GraftBinaryOp op, float x, float y, float *px, float *py)
   *px = *py = 0.0f;
 }
 
+/* dst (n) += src (n) in float, or = when not accumulating. */
+static void
+store_sums (float *dst, const double *src, int64_t n, gboolean accumulate)
+{
+  for (int64_t j = 0; j < n; j++)
+    dst[j] = accumulate ? dst[j] + (float) src[j] : (float) src[j];
+}
+
 void
 graft_binary_backward_ref (float *da,
                            float *db,
@@ -537,7 +581,9 @@ graft_binary_backward_ref (float *da,
                            const GraftShape *out_shape,
                            const GraftShape *a_shape,
                            const GraftShape *b_shape,
-                           GraftBinaryOp op)
+                           GraftBinaryOp op,
+                           gboolean accumulate_a,
+                           gboolean accumulate_b)
 {
   // da (a_shape), db (b_shape), dout (out_shape), a (a_shape), b (b_shape)
   int64_t sa[GRAFT_MAX_DIMS], sb[GRAFT_MAX_DIMS];
@@ -569,13 +615,37 @@ graft_binary_backward_ref (float *da,
           idx[d] = 0;
         }
     }
-  for (int64_t j = 0; da && j < na; j++)
-    da[j] += (float) acc_a[j];
-  for (int64_t j = 0; db && j < nb; j++)
-    db[j] += (float) acc_b[j];
+  if (da)
+    store_sums (da, acc_a, na, accumulate_a);
+  if (db)
+    store_sums (db, acc_b, nb, accumulate_b);
   g_free (acc_a);
   g_free (acc_b);
 }
+
+/* dst[i] += VALUE over n, or = VALUE when not accumulating (dst is then
+ * never read). */
+#define GRAD_LOOP(dst, accumulate, VALUE)                                      \
+  do                                                                           \
+    {                                                                          \
+      if (accumulate)                                                          \
+        {                                                                      \
+          _Pragma (                                                            \
+              "omp parallel for simd if (n > PARALLEL_MIN)") for (int64_t i =  \
+                                                                      0;       \
+                                                                  i < n; i++)  \
+              dst[i] += (VALUE);                                               \
+        }                                                                      \
+      else                                                                     \
+        {                                                                      \
+          _Pragma (                                                            \
+              "omp parallel for simd if (n > PARALLEL_MIN)") for (int64_t i =  \
+                                                                      0;       \
+                                                                  i < n; i++)  \
+              dst[i] = (VALUE);                                                \
+        }                                                                      \
+    }                                                                          \
+  while (0)
 
 /* Both inputs have the output's shape: no sums. */
 static void
@@ -585,44 +655,37 @@ binary_backward_same (float *da,
                       const float *a,
                       const float *b,
                       int64_t n,
-                      GraftBinaryOp op)
+                      GraftBinaryOp op,
+                      gboolean accumulate_a,
+                      gboolean accumulate_b)
 {
   // da (n), db (n), dout (n), a (n), b (n)
   switch (op)
     {
     case GRAFT_BINARY_ADD:
+      if (da)
+        GRAD_LOOP (da, accumulate_a, dout[i]);
+      if (db)
+        GRAD_LOOP (db, accumulate_b, dout[i]);
+      return;
     case GRAFT_BINARY_SUB:
-      {
-        float sign = op == GRAFT_BINARY_ADD ? 1.0f : -1.0f;
-        if (da)
-#pragma omp parallel for simd if (n > PARALLEL_MIN)
-          for (int64_t i = 0; i < n; i++)
-            da[i] += dout[i];
-        if (db)
-#pragma omp parallel for simd if (n > PARALLEL_MIN)
-          for (int64_t i = 0; i < n; i++)
-            db[i] += sign * dout[i];
-      }
+      if (da)
+        GRAD_LOOP (da, accumulate_a, dout[i]);
+      if (db)
+        GRAD_LOOP (db, accumulate_b, -1.0f * dout[i]);
       return;
     case GRAFT_BINARY_MUL:
       if (da)
-#pragma omp parallel for simd if (n > PARALLEL_MIN)
-        for (int64_t i = 0; i < n; i++)
-          da[i] += dout[i] * b[i];
+        GRAD_LOOP (da, accumulate_a, dout[i] * b[i]);
       if (db)
-#pragma omp parallel for simd if (n > PARALLEL_MIN)
-        for (int64_t i = 0; i < n; i++)
-          db[i] += dout[i] * a[i];
+        GRAD_LOOP (db, accumulate_b, dout[i] * a[i]);
       return;
     case GRAFT_BINARY_DIV:
       if (da)
-#pragma omp parallel for simd if (n > PARALLEL_MIN)
-        for (int64_t i = 0; i < n; i++)
-          da[i] += dout[i] / b[i];
+        GRAD_LOOP (da, accumulate_a, dout[i] / b[i]);
+      /* db -= g (a / b) / b, written as += its negation: the same float */
       if (db)
-#pragma omp parallel for simd if (n > PARALLEL_MIN)
-        for (int64_t i = 0; i < n; i++)
-          db[i] -= dout[i] * (a[i] / b[i]) / b[i];
+        GRAD_LOOP (db, accumulate_b, -(dout[i] * (a[i] / b[i]) / b[i]));
       return;
     }
 }
@@ -639,7 +702,9 @@ binary_backward_block (float *dfull,
                        const float *small,
                        const BlockBroadcast *bb,
                        gboolean full_is_a,
-                       GraftBinaryOp op)
+                       GraftBinaryOp op,
+                       gboolean accumulate_full,
+                       gboolean accumulate_small)
 {
   // dfull, dout, full (outer, count, inner); dsmall, small (count)
   double *acc = g_new0 (double, dsmall ? bb->count : 0);
@@ -659,14 +724,17 @@ binary_backward_block (float *dfull,
             else
               binary_partials (op, s, x, &pa, &pb);
             if (dfull)
-              dfull[base + k] += g * (full_is_a ? pa : pb);
+              {
+                float v = g * (full_is_a ? pa : pb);
+                dfull[base + k] = accumulate_full ? dfull[base + k] + v : v;
+              }
             sum += (double) g * (full_is_a ? pb : pa);
           }
         if (dsmall)
           acc[c] += sum;
       }
-  for (int64_t c = 0; dsmall && c < bb->count; c++)
-    dsmall[c] += (float) acc[c];
+  if (dsmall)
+    store_sums (dsmall, acc, bb->count, accumulate_small);
   g_free (acc);
 }
 
@@ -679,7 +747,9 @@ graft_binary_backward (float *da,
                        const GraftShape *out_shape,
                        const GraftShape *a_shape,
                        const GraftShape *b_shape,
-                       GraftBinaryOp op)
+                       GraftBinaryOp op,
+                       gboolean accumulate_a,
+                       gboolean accumulate_b)
 {
   // da (a_shape), db (b_shape), dout (out_shape), a (a_shape), b (b_shape)
   int64_t n = graft_shape_numel (out_shape);
@@ -687,17 +757,29 @@ graft_binary_backward (float *da,
   gboolean b_full = shape_equal_aligned (b_shape, out_shape);
   BlockBroadcast bb;
 
-  if (n == 0 || (da == NULL && db == NULL))
+  if (da == NULL && db == NULL)
     return;
+  if (n == 0)
+    {
+      /* Nothing reaches the inputs: an assigned gradient is zero. */
+      if (da && !accumulate_a)
+        memset (da, 0, sizeof (float) * graft_shape_numel (a_shape));
+      if (db && !accumulate_b)
+        memset (db, 0, sizeof (float) * graft_shape_numel (b_shape));
+      return;
+    }
   if (a_full && b_full)
-    binary_backward_same (da, db, dout, a, b, n, op);
+    binary_backward_same (da, db, dout, a, b, n, op, accumulate_a,
+                          accumulate_b);
   else if (a_full && find_block (b_shape, out_shape, &bb))
-    binary_backward_block (da, db, dout, a, b, &bb, TRUE, op);
+    binary_backward_block (da, db, dout, a, b, &bb, TRUE, op, accumulate_a,
+                           accumulate_b);
   else if (b_full && find_block (a_shape, out_shape, &bb))
-    binary_backward_block (db, da, dout, b, a, &bb, FALSE, op);
+    binary_backward_block (db, da, dout, b, a, &bb, FALSE, op, accumulate_b,
+                           accumulate_a);
   else
     graft_binary_backward_ref (da, db, dout, a, b, out_shape, a_shape, b_shape,
-                               op);
+                               op, accumulate_a, accumulate_b);
 }
 
 /* ---- integer arithmetic ----

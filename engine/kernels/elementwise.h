@@ -40,6 +40,7 @@ void graft_tanh_forward (float *out, const float *inp, int64_t n);
 void graft_exp_forward (float *out, const float *inp, int64_t n);
 
 /* ---- activation backward: dinp (n) += dout (n) * f'(x) ----
+ * or dinp = dout * f'(x) when accumulate is FALSE (dinp is then not read).
  * Each reads whichever of inp (n) or the forward's out (n) gives f' most
  * directly. Where f has a kink the one-sided choice is PyTorch's: Relu and
  * LeakyRelu take the x < 0 side at 0, Clip and HardSigmoid pass gradient
@@ -47,12 +48,17 @@ void graft_exp_forward (float *out, const float *inp, int64_t n);
  * do), HardSwish follows torch's hardswish_backward (x / 3 + 1 / 2 on
  * [-3, 3], so -1/2 at -3 and 3/2 at 3). */
 
+/* inp may be the forward's x or its output y: y > 0 exactly where x > 0
+ * (NaN neither), so an in-place Relu still has its gradient. */
 void graft_relu_backward (float *dinp,
                           const float *dout,
                           const float *inp,
-                          int64_t n);
+                          int64_t n,
+                          gboolean accumulate);
 /* dmin, dmax (one value each, may be NULL) += the gradient reaching the
- * bounds: dout summed where inp < min, where inp > max. */
+ * bounds: dout summed where inp < min, where inp > max. For dinp alone inp
+ * may also be the output y = clip(x): min < y < max exactly where
+ * min < x < max. */
 void graft_clip_backward (float *dinp,
                           float *dmin,
                           float *dmax,
@@ -60,34 +66,44 @@ void graft_clip_backward (float *dinp,
                           const float *inp,
                           int64_t n,
                           float min,
-                          float max);
-void graft_leaky_relu_backward (
-    float *dinp, const float *dout, const float *inp, int64_t n, float alpha);
+                          float max,
+                          gboolean accumulate);
+void graft_leaky_relu_backward (float *dinp,
+                                const float *dout,
+                                const float *inp,
+                                int64_t n,
+                                float alpha,
+                                gboolean accumulate);
 /* f' = y (1 - y) from the forward's out. */
 void graft_sigmoid_backward (float *dinp,
                              const float *dout,
                              const float *out,
-                             int64_t n);
+                             int64_t n,
+                             gboolean accumulate);
 void graft_hard_sigmoid_backward (float *dinp,
                                   const float *dout,
                                   const float *inp,
                                   int64_t n,
                                   float alpha,
-                                  float beta);
+                                  float beta,
+                                  gboolean accumulate);
 void graft_hard_swish_backward (float *dinp,
                                 const float *dout,
                                 const float *inp,
-                                int64_t n);
+                                int64_t n,
+                                gboolean accumulate);
 /* f' = 1 - y^2 from the forward's out. */
 void graft_tanh_backward (float *dinp,
                           const float *dout,
                           const float *out,
-                          int64_t n);
+                          int64_t n,
+                          gboolean accumulate);
 /* f' = y from the forward's out. */
 void graft_exp_backward (float *dinp,
                          const float *dout,
                          const float *out,
-                         int64_t n);
+                         int64_t n,
+                         gboolean accumulate);
 
 /* ---- broadcasting binary ops ---- */
 
@@ -123,10 +139,11 @@ void graft_binary_forward_ref (float *out,
 
 /* Accumulates the input gradients of graft_binary_forward: da (a_shape)
  * += dOut/da and db (b_shape) += dOut/db for dout (out_shape), summing over
- * the axes each input was broadcast along. da or db may be NULL when that
- * gradient is not wanted. Mul and Div read a and b; Add and Sub do not
- * (they may be NULL there). Same fast paths as the forward; the sums over
- * broadcast axes run in double. */
+ * the axes each input was broadcast along; with accumulate_a (_b) FALSE,
+ * da (db) is assigned instead and its old contents never read. da or db may be
+ * NULL when that gradient is not wanted. Mul and Div read a and b; Add and Sub
+ * do not (they may be NULL there). Same fast paths as the forward; the sums
+ * over broadcast axes run in double. */
 void graft_binary_backward (float *da,
                             float *db,
                             const float *dout,
@@ -135,7 +152,9 @@ void graft_binary_backward (float *da,
                             const GraftShape *out_shape,
                             const GraftShape *a_shape,
                             const GraftShape *b_shape,
-                            GraftBinaryOp op);
+                            GraftBinaryOp op,
+                            gboolean accumulate_a,
+                            gboolean accumulate_b);
 /* The plain strided walk, summing into double scratch. */
 void graft_binary_backward_ref (float *da,
                                 float *db,
@@ -145,7 +164,9 @@ void graft_binary_backward_ref (float *da,
                                 const GraftShape *out_shape,
                                 const GraftShape *a_shape,
                                 const GraftShape *b_shape,
-                                GraftBinaryOp op);
+                                GraftBinaryOp op,
+                                gboolean accumulate_a,
+                                gboolean accumulate_b);
 
 /* Integer versions (shape arithmetic in exported graphs). Integer division
  * truncates toward zero; division by zero gives 0 and INT_MIN / -1 wraps,

@@ -8,6 +8,7 @@
 #include "kernels/pool.h"
 
 #include <float.h>
+#include <string.h>
 
 /* The kernel taps k in [0, K) whose position start + k * dilation lies in
  * [lo, hi) form one range; returns it in *first, *end. */
@@ -257,11 +258,15 @@ graft_avgpool2d_backward_reference (float *dinput,
 
 /* ---- fast: tap ranges once per window ---- */
 
-void
-graft_maxpool2d_backward (float *dinput,
-                          const float *dout,
-                          const float *in,
-                          const GraftPoolGeometry *g)
+/* With accumulate FALSE each plane of dinput is zeroed just before its
+ * windows scatter into it (while it is in cache), instead of the whole
+ * tensor in a pass of its own. */
+static void
+maxpool2d_backward (float *dinput,
+                    const float *dout,
+                    const float *in,
+                    const GraftPoolGeometry *g,
+                    gboolean accumulate)
 {
   int64_t planes = (int64_t) g->N * g->C;
 
@@ -271,6 +276,8 @@ graft_maxpool2d_backward (float *dinput,
       const float *x = in + (size_t) nc * g->H * g->W;
       float *dx = dinput + (size_t) nc * g->H * g->W;
       const float *dy = dout + (size_t) nc * g->OH * g->OW;
+      if (!accumulate)
+        memset (dx, 0, sizeof (float) * g->H * g->W);
       for (int oh = 0; oh < g->OH; oh++)
         {
           int hs = oh * g->stride_h - g->pad_top, kh0, kh1;
@@ -304,9 +311,28 @@ graft_maxpool2d_backward (float *dinput,
 }
 
 void
-graft_avgpool2d_backward (float *dinput,
+graft_maxpool2d_backward (float *dinput,
                           const float *dout,
+                          const float *in,
                           const GraftPoolGeometry *g)
+{
+  maxpool2d_backward (dinput, dout, in, g, TRUE);
+}
+
+void
+graft_maxpool2d_backward_assign (float *dinput,
+                                 const float *dout,
+                                 const float *in,
+                                 const GraftPoolGeometry *g)
+{
+  maxpool2d_backward (dinput, dout, in, g, FALSE);
+}
+
+static void
+avgpool2d_backward (float *dinput,
+                    const float *dout,
+                    const GraftPoolGeometry *g,
+                    gboolean accumulate)
 {
   int64_t planes = (int64_t) g->N * g->C;
 
@@ -315,6 +341,8 @@ graft_avgpool2d_backward (float *dinput,
     {
       float *dx = dinput + (size_t) nc * g->H * g->W;
       const float *dy = dout + (size_t) nc * g->OH * g->OW;
+      if (!accumulate)
+        memset (dx, 0, sizeof (float) * g->H * g->W);
       for (int oh = 0; oh < g->OH; oh++)
         {
           int hs = oh * g->stride_h - g->pad_top, kh0, kh1, ph0, ph1;
@@ -344,8 +372,28 @@ graft_avgpool2d_backward (float *dinput,
 }
 
 void
-graft_global_avgpool_backward (
-    float *dinput, const float *dout, int N, int C, size_t S)
+graft_avgpool2d_backward (float *dinput,
+                          const float *dout,
+                          const GraftPoolGeometry *g)
+{
+  avgpool2d_backward (dinput, dout, g, TRUE);
+}
+
+void
+graft_avgpool2d_backward_assign (float *dinput,
+                                 const float *dout,
+                                 const GraftPoolGeometry *g)
+{
+  avgpool2d_backward (dinput, dout, g, FALSE);
+}
+
+static void
+global_avgpool_backward (float *dinput,
+                         const float *dout,
+                         int N,
+                         int C,
+                         size_t S,
+                         gboolean accumulate)
 {
   int64_t planes = (int64_t) N * C;
 
@@ -354,15 +402,43 @@ graft_global_avgpool_backward (
     {
       float *dx = dinput + (size_t) nc * S;
       float share = S ? dout[nc] / (float) S : 0.0f;
+      if (accumulate)
+        {
 #pragma omp simd
-      for (size_t i = 0; i < S; i++)
-        dx[i] += share;
+          for (size_t i = 0; i < S; i++)
+            dx[i] += share;
+        }
+      else
+        {
+#pragma omp simd
+          for (size_t i = 0; i < S; i++)
+            dx[i] = share;
+        }
     }
 }
 
 void
-graft_global_maxpool_backward (
-    float *dinput, const float *dout, const float *in, int N, int C, size_t S)
+graft_global_avgpool_backward (
+    float *dinput, const float *dout, int N, int C, size_t S)
+{
+  global_avgpool_backward (dinput, dout, N, C, S, TRUE);
+}
+
+void
+graft_global_avgpool_backward_assign (
+    float *dinput, const float *dout, int N, int C, size_t S)
+{
+  global_avgpool_backward (dinput, dout, N, C, S, FALSE);
+}
+
+static void
+global_maxpool_backward (float *dinput,
+                         const float *dout,
+                         const float *in,
+                         int N,
+                         int C,
+                         size_t S,
+                         gboolean accumulate)
 {
   int64_t planes = (int64_t) N * C;
 
@@ -372,10 +448,26 @@ graft_global_maxpool_backward (
       const float *x = in + (size_t) nc * S;
       if (S == 0)
         continue;
+      if (!accumulate)
+        memset (dinput + (size_t) nc * S, 0, sizeof (float) * S);
       size_t best = 0;
       for (size_t i = 1; i < S; i++)
         if (x[i] > x[best])
           best = i;
       dinput[(size_t) nc * S + best] += dout[nc];
     }
+}
+
+void
+graft_global_maxpool_backward (
+    float *dinput, const float *dout, const float *in, int N, int C, size_t S)
+{
+  global_maxpool_backward (dinput, dout, in, N, C, S, TRUE);
+}
+
+void
+graft_global_maxpool_backward_assign (
+    float *dinput, const float *dout, const float *in, int N, int C, size_t S)
+{
+  global_maxpool_backward (dinput, dout, in, N, C, S, FALSE);
 }

@@ -84,4 +84,19 @@ void graft_global_avgpool_backward (
 void graft_global_maxpool_backward (
     float *dinput, const float *dout, const float *in, int N, int C, size_t S);
 
+/* The four fast kernels above with dinput ASSIGNED (=) rather than
+ * accumulated: its old contents are never read (each plane is zeroed
+ * just before its windows scatter into it, where windows may overlap). */
+void graft_maxpool2d_backward_assign (float *dinput,
+                                      const float *dout,
+                                      const float *in,
+                                      const GraftPoolGeometry *g);
+void graft_avgpool2d_backward_assign (float *dinput,
+                                      const float *dout,
+                                      const GraftPoolGeometry *g);
+void graft_global_avgpool_backward_assign (
+    float *dinput, const float *dout, int N, int C, size_t S);
+void graft_global_maxpool_backward_assign (
+    float *dinput, const float *dout, const float *in, int N, int C, size_t S);
+
 G_END_DECLS

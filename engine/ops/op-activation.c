@@ -259,7 +259,8 @@ clip_forward (const GraftNode *node,
 
 /* ---- backward ----
  * Gradients are float32: the trainer trains float graphs only. Each
- * accumulates into din[0] when the input needs a gradient. */
+ * accumulates into din[0] when the input needs a gradient, or assigns it
+ * when the graph marks it fresh (ws->assign). */
 
 static gboolean
 unary_wants_grad (const GraftTensor *const *in,
@@ -280,10 +281,12 @@ unary_wants_grad (const GraftTensor *const *in,
     const ActivationParams *p G_GNUC_UNUSED = node->params;                    \
     if (unary_wants_grad (in, dout, din))                                      \
       KERNEL (din[0]->data, dout[0]->data, in[0]->data,                        \
-              graft_tensor_numel (in[0]), ##__VA_ARGS__);                      \
+              graft_tensor_numel (in[0]), ##__VA_ARGS__,                       \
+              !graft_din_assign (ws, 0));                                      \
   }
 
-/* Activations whose derivative comes from the output. */
+/* Activations whose derivative comes from the output: they may run in
+ * place (inplace_forward), in[0] then holding the output too. */
 #define DEFINE_BACKWARD_FROM_OUTPUT(NAME, KERNEL)                              \
   static void NAME (                                                           \
       const GraftNode *node, gboolean train, const GraftTensor *const *in,     \
@@ -292,10 +295,11 @@ unary_wants_grad (const GraftTensor *const *in,
   {                                                                            \
     if (unary_wants_grad (in, dout, din))                                      \
       KERNEL (din[0]->data, dout[0]->data, out[0]->data,                       \
-              graft_tensor_numel (in[0]));                                     \
+              graft_tensor_numel (in[0]), !graft_din_assign (ws, 0));          \
   }
 
-DEFINE_BACKWARD_FROM_INPUT (relu_backward, graft_relu_backward)
+/* Relu's gradient mask is the same from y as from x (y > 0 iff x > 0). */
+DEFINE_BACKWARD_FROM_OUTPUT (relu_backward, graft_relu_backward)
 DEFINE_BACKWARD_FROM_INPUT (hard_swish_backward, graft_hard_swish_backward)
 DEFINE_BACKWARD_FROM_INPUT (leaky_relu_backward,
                             graft_leaky_relu_backward,
@@ -308,7 +312,11 @@ DEFINE_BACKWARD_FROM_OUTPUT (sigmoid_backward, graft_sigmoid_backward)
 DEFINE_BACKWARD_FROM_OUTPUT (tanh_backward, graft_tanh_backward)
 DEFINE_BACKWARD_FROM_OUTPUT (exp_backward, graft_exp_backward)
 
-/* The bounds may be computed inputs too, so they get their gradients. */
+/* The bounds may be computed inputs too, so they get their gradients. X's
+ * gradient is masked from the output (min < y < max iff min < x < max),
+ * which lets Clip run in place; the bounds' gradients need x, and the plan
+ * runs Clip in place only when the bounds are constants, which never want
+ * one. */
 static void
 clip_backward (const GraftNode *node,
                gboolean train,
@@ -321,6 +329,7 @@ clip_backward (const GraftNode *node,
   const ActivationParams *p = node->params;
   float min = p->min, max = p->max;
   float *dbound[3] = { NULL, NULL, NULL };
+  int64_t n = graft_tensor_numel (in[0]);
 
   g_return_if_fail (in[0]->dtype == GRAFT_DTYPE_FLOAT);
   if (dout[0] == NULL)
@@ -332,13 +341,21 @@ clip_backward (const GraftNode *node,
     }
   for (int i = 0; i < node->n_inputs && i < 3; i++)
     dbound[i] = in[i] && din[i] ? din[i]->data : NULL;
-  graft_clip_backward (dbound[0], dbound[1], dbound[2], dout[0]->data,
-                       in[0]->data, graft_tensor_numel (in[0]), min, max);
+  if (dbound[0])
+    graft_clip_backward (dbound[0], NULL, NULL, dout[0]->data, out[0]->data, n,
+                         min, max, !graft_din_assign (ws, 0));
+  /* The two bounds are one value each: assign by zeroing first. */
+  for (int i = 1; i < 3; i++)
+    if (dbound[i] && graft_din_assign (ws, i))
+      *dbound[i] = 0.0f;
+  if (dbound[1] || dbound[2])
+    graft_clip_backward (NULL, dbound[1], dbound[2], dout[0]->data, in[0]->data,
+                         n, min, max, TRUE);
 }
 
 /* ---- definitions ---- */
 
-#define UNARY_DEF(NAME, OP, PREPARE, FORWARD, BACKWARD)                        \
+#define UNARY_DEF(NAME, OP, PREPARE, FORWARD, BACKWARD, INPLACE)               \
   const GraftOpDef NAME = {                                                    \
     .op_type = OP,                                                             \
     .min_inputs = 1,                                                           \
@@ -350,32 +367,38 @@ clip_backward (const GraftNode *node,
     .forward = FORWARD,                                                        \
     .backward = BACKWARD,                                                      \
     .overwrites_output = TRUE, /* elementwise assignment */                    \
+    .backward_assigns = TRUE,                                                  \
+    .inplace_forward = INPLACE,                                                \
   }
 
 extern const GraftOpDef graft_op_relu, graft_op_sigmoid, graft_op_tanh,
     graft_op_exp, graft_op_hard_swish, graft_op_leaky_relu,
     graft_op_hard_sigmoid, graft_op_clip;
 
-UNARY_DEF (graft_op_relu, "Relu", NULL, relu_forward, relu_backward);
+/* INPLACE: the ops whose backward reads only their output. */
+UNARY_DEF (graft_op_relu, "Relu", NULL, relu_forward, relu_backward, TRUE);
 UNARY_DEF (
-    graft_op_sigmoid, "Sigmoid", NULL, sigmoid_forward, sigmoid_backward);
-UNARY_DEF (graft_op_tanh, "Tanh", NULL, tanh_forward, tanh_backward);
-UNARY_DEF (graft_op_exp, "Exp", NULL, exp_forward, exp_backward);
+    graft_op_sigmoid, "Sigmoid", NULL, sigmoid_forward, sigmoid_backward, TRUE);
+UNARY_DEF (graft_op_tanh, "Tanh", NULL, tanh_forward, tanh_backward, TRUE);
+UNARY_DEF (graft_op_exp, "Exp", NULL, exp_forward, exp_backward, TRUE);
 UNARY_DEF (graft_op_hard_swish,
            "HardSwish",
            NULL,
            hard_swish_forward,
-           hard_swish_backward);
+           hard_swish_backward,
+           FALSE);
 UNARY_DEF (graft_op_leaky_relu,
            "LeakyRelu",
            leaky_relu_prepare,
            leaky_relu_forward,
-           leaky_relu_backward);
+           leaky_relu_backward,
+           FALSE);
 UNARY_DEF (graft_op_hard_sigmoid,
            "HardSigmoid",
            hard_sigmoid_prepare,
            hard_sigmoid_forward,
-           hard_sigmoid_backward);
+           hard_sigmoid_backward,
+           FALSE);
 
 const GraftOpDef graft_op_clip = {
   .op_type = "Clip",
@@ -388,4 +411,6 @@ const GraftOpDef graft_op_clip = {
   .forward = clip_forward,
   .backward = clip_backward,
   .overwrites_output = TRUE, /* every dtype's loop assigns each element */
+  .backward_assigns = TRUE,
+  .inplace_forward = TRUE,
 };

@@ -240,15 +240,23 @@ batchnorm_backward (const GraftNode *node,
   float *dx = din[0] ? din[0]->data : NULL;
   float *dscale = din[1] ? din[1]->data : NULL;
   float *dbias = din[2] ? din[2]->data : NULL;
+  gboolean assign_dx = dx && graft_din_assign (ws, 0);
 
+  /* The per-channel gradients are C floats: zeroing them costs nothing,
+   * so only dx has an assigning kernel. */
+  for (int k = 1; k < 5; k++)
+    if (din[k] && graft_din_assign (ws, k))
+      memset (din[k]->data, 0, sizeof (float) * C);
   if (train || p->training)
     {
-      graft_batchnorm_backward_training_batch (dx, dscale, dbias, dout[0]->data,
-                                               in[0]->data, in[1]->data,
-                                               p->epsilon, N, C, S);
+      (assign_dx ? graft_batchnorm_backward_training_batch_assign
+                 : graft_batchnorm_backward_training_batch) (
+          dx, dscale, dbias, dout[0]->data, in[0]->data, in[1]->data,
+          p->epsilon, N, C, S);
       return;
     }
-  graft_batchnorm_backward_inference (
+  (assign_dx ? graft_batchnorm_backward_inference_assign
+             : graft_batchnorm_backward_inference) (
       dx, dscale, dbias, din[3] ? din[3]->data : NULL,
       din[4] ? din[4]->data : NULL, dout[0]->data, in[0]->data, in[1]->data,
       in[3]->data, in[4]->data, p->epsilon, N, C, S);
@@ -268,4 +276,8 @@ const GraftOpDef graft_op_batch_normalization = {
   .backward = batchnorm_backward,
   /* Y is assigned; the running-stat outputs are copied or computed. */
   .overwrites_output = TRUE,
+  .backward_assigns = TRUE,
+  /* Backward recomputes the statistics from X: Y may be overwritten by
+   * an in-place activation after it. */
+  .backward_ignores_output = TRUE,
 };

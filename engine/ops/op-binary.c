@@ -173,7 +173,8 @@ binary_backward (const GraftNode *node,
     return;
   graft_binary_backward (
       din[0] ? din[0]->data : NULL, din[1] ? din[1]->data : NULL, dout[0]->data,
-      in[0]->data, in[1]->data, &out[0]->shape, &in[0]->shape, &b_shape, p->op);
+      in[0]->data, in[1]->data, &out[0]->shape, &in[0]->shape, &b_shape, p->op,
+      !graft_din_assign (ws, 0), !graft_din_assign (ws, 1));
 }
 
 #define BINARY_DEF(NAME, OP, PREPARE)                                          \
@@ -188,6 +189,8 @@ binary_backward (const GraftNode *node,
     .forward = binary_forward,                                                 \
     .backward = binary_backward,                                               \
     .overwrites_output = TRUE, /* every dtype's loop assigns each element */   \
+    .backward_assigns = TRUE,                                                  \
+    .backward_ignores_output = TRUE,                                           \
   }
 
 extern const GraftOpDef graft_op_add, graft_op_sub, graft_op_mul, graft_op_div;

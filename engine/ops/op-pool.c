@@ -216,9 +216,13 @@ pool_backward (const GraftNode *node,
   if (!pool_geometry (p, &in[0]->shape, &g, NULL))
     g_return_if_reached (); /* infer() accepted this shape */
   if (p->is_max)
-    graft_maxpool2d_backward (din[0]->data, dout[0]->data, in[0]->data, &g);
+    (graft_din_assign (ws, 0) ? graft_maxpool2d_backward_assign
+                              : graft_maxpool2d_backward) (
+        din[0]->data, dout[0]->data, in[0]->data, &g);
   else
-    graft_avgpool2d_backward (din[0]->data, dout[0]->data, &g);
+    (graft_din_assign (ws, 0)
+         ? graft_avgpool2d_backward_assign
+         : graft_avgpool2d_backward) (din[0]->data, dout[0]->data, &g);
 }
 
 /* ---- global pools ---- */
@@ -304,7 +308,8 @@ global_pool_backward (const GraftNode *node,
                       const GraftTensor *const *in,
                       const GraftTensor *const *dout,
                       GraftTensor *const *din,
-                      gboolean is_max)
+                      gboolean is_max,
+                      gboolean assign)
 {
   const GraftTensor *x = in[0];
   if (din[0] == NULL)
@@ -314,10 +319,13 @@ global_pool_backward (const GraftNode *node,
   for (int i = 2; i < x->shape.ndim; i++)
     S *= (size_t) x->shape.dims[i];
   if (is_max)
-    graft_global_maxpool_backward (din[0]->data, dout[0]->data, x->data, N, C,
-                                   S);
+    (assign ? graft_global_maxpool_backward_assign
+            : graft_global_maxpool_backward) (din[0]->data, dout[0]->data,
+                                              x->data, N, C, S);
   else
-    graft_global_avgpool_backward (din[0]->data, dout[0]->data, N, C, S);
+    (assign ? graft_global_avgpool_backward_assign
+            : graft_global_avgpool_backward) (din[0]->data, dout[0]->data, N, C,
+                                              S);
 }
 
 static void
@@ -329,7 +337,7 @@ global_avgpool_backward (const GraftNode *node,
                          GraftTensor *const *din,
                          GraftWorkspace *ws)
 {
-  global_pool_backward (node, in, dout, din, FALSE);
+  global_pool_backward (node, in, dout, din, FALSE, graft_din_assign (ws, 0));
 }
 
 static void
@@ -341,7 +349,7 @@ global_maxpool_backward (const GraftNode *node,
                          GraftTensor *const *din,
                          GraftWorkspace *ws)
 {
-  global_pool_backward (node, in, dout, din, TRUE);
+  global_pool_backward (node, in, dout, din, TRUE, graft_din_assign (ws, 0));
 }
 
 extern const GraftOpDef graft_op_max_pool, graft_op_average_pool,
@@ -357,6 +365,8 @@ const GraftOpDef graft_op_max_pool = {
   .infer = pool_infer,
   .forward = pool_forward,
   .backward = pool_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };
 
 const GraftOpDef graft_op_average_pool = {
@@ -369,6 +379,8 @@ const GraftOpDef graft_op_average_pool = {
   .infer = pool_infer,
   .forward = pool_forward,
   .backward = pool_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };
 
 const GraftOpDef graft_op_global_average_pool = {
@@ -381,6 +393,8 @@ const GraftOpDef graft_op_global_average_pool = {
   .infer = global_pool_infer,
   .forward = global_avgpool_forward,
   .backward = global_avgpool_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };
 
 const GraftOpDef graft_op_global_max_pool = {
@@ -393,4 +407,6 @@ const GraftOpDef graft_op_global_max_pool = {
   .infer = global_pool_infer,
   .forward = global_maxpool_forward,
   .backward = global_maxpool_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };

@@ -157,6 +157,12 @@ copy_backward (const GraftNode *node,
   // din (n), dout (n): the same elements under another shape
   g = dout[0]->data;
   d = din[0]->data;
+  if (graft_din_assign (ws, 0))
+    {
+      if (n)
+        memcpy (d, g, sizeof (float) * n);
+      return;
+    }
   for (int64_t i = 0; i < n; i++)
     d[i] += g[i];
 }
@@ -512,6 +518,13 @@ dropout_backward (const GraftNode *node,
   g = dout[0]->data;
   d = din[0]->data;
   // din (n), dout (n)
+  if (graft_din_assign (ws, 0))
+    {
+#pragma omp parallel for if (n > 65536)
+      for (int64_t i = 0; i < n; i++)
+        d[i] = dropout_keeps (node, ws, ratio, i) ? g[i] * scale : 0.0f;
+      return;
+    }
 #pragma omp parallel for if (n > 65536)
   for (int64_t i = 0; i < n; i++)
     if (dropout_keeps (node, ws, ratio, i))
@@ -646,7 +659,10 @@ concat_backward (const GraftNode *node,
         int64_t chunk = 1;
         for (int d = axis; d < in[i]->shape.ndim; d++)
           chunk *= in[i]->shape.dims[d];
-        if (din[i])
+        if (din[i] && graft_din_assign (ws, i))
+          memcpy ((float *) din[i]->data + o * chunk, src,
+                  sizeof (float) * chunk);
+        else if (din[i])
           {
             float *dst = (float *) din[i]->data + o * chunk;
             for (int64_t j = 0; j < chunk; j++)
@@ -1473,7 +1489,12 @@ transpose_backward (const GraftNode *node,
   n = graft_tensor_numel (dout[0]);
   g = dout[0]->data;
   dx = din[0]->data;
-  if (transpose_strides (node, &in[0]->shape, strides))
+  /* A permutation: with assign every element of dx is written once. */
+  if (!transpose_strides (node, &in[0]->shape, strides))
+    return;
+  if (graft_din_assign (ws, 0))
+    TRANSPOSE_WALK (&dout[0]->shape, n, strides, dx[off] = g[i]);
+  else
     TRANSPOSE_WALK (&dout[0]->shape, n, strides, dx[off] += g[i]);
 }
 
@@ -1494,6 +1515,8 @@ const GraftOpDef graft_op_flatten = {
   .infer = flatten_infer,
   .forward = copy_forward,
   .backward = copy_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };
 
 const GraftOpDef graft_op_reshape = {
@@ -1506,6 +1529,8 @@ const GraftOpDef graft_op_reshape = {
   .infer = reshape_infer,
   .forward = copy_forward,
   .backward = copy_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };
 
 const GraftOpDef graft_op_identity = {
@@ -1517,6 +1542,8 @@ const GraftOpDef graft_op_identity = {
   .infer = identity_infer,
   .forward = copy_forward,
   .backward = copy_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };
 
 const GraftOpDef graft_op_dropout = {
@@ -1530,6 +1557,8 @@ const GraftOpDef graft_op_dropout = {
   .forward = dropout_forward,
   .forward_train = dropout_forward_train,
   .backward = dropout_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };
 
 const GraftOpDef graft_op_concat = {
@@ -1542,6 +1571,8 @@ const GraftOpDef graft_op_concat = {
   .infer = concat_infer,
   .forward = concat_forward,
   .backward = concat_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };
 
 const GraftOpDef graft_op_constant = {
@@ -1588,6 +1619,8 @@ const GraftOpDef graft_op_unsqueeze = {
   .infer = unsqueeze_infer,
   .forward = copy_forward,
   .backward = copy_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };
 
 const GraftOpDef graft_op_squeeze = {
@@ -1600,6 +1633,8 @@ const GraftOpDef graft_op_squeeze = {
   .infer = squeeze_infer,
   .forward = copy_forward,
   .backward = copy_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };
 
 const GraftOpDef graft_op_cast = {
@@ -1644,4 +1679,6 @@ const GraftOpDef graft_op_transpose = {
   .infer = transpose_infer,
   .forward = transpose_forward,
   .backward = transpose_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
 };

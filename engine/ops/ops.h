@@ -39,7 +39,19 @@ typedef struct
    * on thread scheduling. The trainer sets seed and step. */
   guint64 seed;
   guint64 step;
+  /* Set by the graph for one backward call of an op with backward_assigns:
+   * bit k set means din[k] holds stale data that backward must overwrite
+   * (=) rather than add to (+=). Never set for an input that shares its
+   * gradient tensor with another input of the node. */
+  guint64 assign;
 } GraftWorkspace;
+
+/* Whether backward must assign din[k] (see GraftWorkspace.assign). */
+static inline gboolean
+graft_din_assign (const GraftWorkspace *ws, int k)
+{
+  return k < 64 && ((ws->assign >> k) & 1) != 0;
+}
 
 /* Counter-based uniform random number in [0, 1) (splitmix64 of the
  * arguments): the same arguments always give the same number. */
@@ -125,6 +137,21 @@ struct _GraftOpDef
                     const GraftTensor *const *in, const GraftTensor *const *out,
                     const GraftTensor *const *dout, GraftTensor *const *din,
                     GraftWorkspace *ws);
+
+  /* TRUE when backward honours ws->assign (assigns the marked din[k],
+   * accumulates into the others). Default FALSE: the graph zeroes a
+   * marked din[k] before calling backward, which costs a write pass. */
+  gboolean backward_assigns;
+
+  /* TRUE when forward may write out[0] over in[0] (same buffer; an
+   * elementwise op of one output) and backward then still works: it reads
+   * out[0] but never in[0]'s data (in[k > 0] are only read when they are
+   * constants, which the plan checks). */
+  gboolean inplace_forward;
+
+  /* TRUE when backward never reads the data of out[]: a consumer may then
+   * overwrite the output in place (see inplace_forward). */
+  gboolean backward_ignores_output;
 };
 
 /* The op for an ONNX op_type in the default domain, or NULL. */

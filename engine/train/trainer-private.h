@@ -8,16 +8,31 @@
 
 G_BEGIN_DECLS
 
-/* A plan for one batch size, with the gradient buffers that go with it. */
+/* A plan for one batch size, with the gradient buffers that go with it.
+ *
+ * Backward writes each gradient first by assignment, then accumulates
+ * (see graft_trainer_backward_node), so nothing is zeroed per step, and
+ * activation gradients whose lifetimes in the backward pass do not
+ * overlap share memory: a gradient lives from its first writer (the
+ * highest-numbered node reading the value, or the loss) down to the node
+ * that made the value, which reads it last. */
 typedef struct
 {
   int batch;
   int n_values;
   GraftPlan *plan;
-  GraftTensor **grads; /* per value: activation gradients (owned) and the
-                          trainer's weight gradients (borrowed) */
-  gboolean *owned;
-  float *probs; /* (batch, n_classes) */
+  GraftTensor **grads; /* per value: activation gradients (views into
+                          arena) and the trainer's weight gradients
+                          (borrowed); NULL where no gradient reaches */
+  gboolean *owned;     /* grads[v] is a view to g_free */
+  GraftTensor **arena; /* the memory the activation gradients share */
+  int n_arena;
+  guint64 *assign;  /* per node: input slots its backward writes first */
+  int *zero_values; /* trained weights no gradient reaches: zeroed */
+  int n_zero_values;
+  size_t grad_floats;          /* floats in arena (for tests and reports) */
+  size_t grad_floats_unshared; /* what one buffer per value would take */
+  float *probs;                /* (batch, n_classes) */
 } PlanState;
 
 struct _GraftTrainer
@@ -66,6 +81,14 @@ float graft_trainer_forward_loss (GraftTrainer *t,
                                   gboolean train,
                                   int *correct);
 void graft_trainer_backward (GraftTrainer *t, PlanState *ps, const int *labels);
+/* The parts of graft_trainer_backward, for profiling node by node:
+ * backward_begin zeroes the unreached weight gradients and writes the
+ * loss gradient; then backward_node for n from the last node down to
+ * t->first_trainable. */
+void graft_trainer_backward_begin (GraftTrainer *t,
+                                   PlanState *ps,
+                                   const int *labels);
+void graft_trainer_backward_node (GraftTrainer *t, PlanState *ps, int n);
 void graft_trainer_keep_running_stats (GraftTrainer *t);
 void graft_trainer_restore_running_stats (GraftTrainer *t);
 gboolean graft_trainer_set_up (GraftTrainer *t, GError **error);

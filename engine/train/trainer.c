@@ -216,7 +216,12 @@ plan_state_free (gpointer p)
   PlanState *ps = p;
   for (int v = 0; v < ps->n_values; v++)
     if (ps->owned[v])
-      graft_tensor_free (ps->grads[v]);
+      g_free (ps->grads[v]); /* a view: its data is in the arena */
+  for (int i = 0; i < ps->n_arena; i++)
+    graft_tensor_free (ps->arena[i]);
+  g_free (ps->arena);
+  g_free (ps->assign);
+  g_free (ps->zero_values);
   g_free (ps->grads);
   g_free (ps->owned);
   g_free (ps->probs);
@@ -439,6 +444,176 @@ prepare_params (GraftTrainer *t)
   }
 }
 
+/* Which node writes each gradient first in the backward pass, and so
+ * assigns it (ps->assign), walking the nodes as graft_trainer_backward
+ * does: a node runs when its first output has a gradient and one of its
+ * inputs wants one. wanted[v]: a gradient buffer may be kept for v.
+ * first_writer[v] gets that node (n_nodes for the loss), -1 when nothing
+ * writes v. */
+static void
+schedule_writers (GraftTrainer *t,
+                  PlanState *ps,
+                  const gboolean *wanted,
+                  int *first_writer)
+{
+  GraftGraph *g = t->graph;
+
+  for (int v = 0; v < g->n_values; v++)
+    first_writer[v] = -1;
+  first_writer[g->outputs[0]] = g->n_nodes;
+  for (int n = g->n_nodes - 1; n >= t->first_trainable; n--)
+    {
+      const GraftNode *node = &g->nodes[n];
+      gboolean any = FALSE;
+      if (first_writer[node->outputs[0]] < 0)
+        continue;
+      for (int k = 0; k < node->n_inputs; k++)
+        any = any || (node->inputs[k] >= 0 && wanted[node->inputs[k]]);
+      if (!any)
+        continue;
+      for (int k = 0; k < node->n_inputs; k++)
+        {
+          int v = node->inputs[k];
+          if (v < 0 || !wanted[v] || first_writer[v] >= 0)
+            continue;
+          first_writer[v] = n;
+          /* A node reading v in two slots gets the bit on the first only;
+           * the graph zeroes such a shared tensor. */
+          if (k < 64)
+            ps->assign[n] |= (guint64) 1 << k;
+        }
+    }
+}
+
+typedef struct
+{
+  int value;
+  int start; /* first writer (node index, n_nodes for the loss) */
+  int end;   /* producer: the last node to read the gradient */
+  size_t floats;
+} GradLife;
+
+static gint
+by_start_descending (gconstpointer a, gconstpointer b)
+{
+  const GradLife *x = a, *y = b;
+  if (x->start != y->start)
+    return x->start > y->start ? -1 : 1;
+  return x->value < y->value ? -1 : x->value > y->value;
+}
+
+/* Gives each gradient in lives a piece of memory that no gradient alive
+ * at the same time uses: greedy over the backward pass, taking the
+ * smallest free block that fits, else growing the largest free one, else
+ * a new block. Fills ps->grads with views and ps->arena with the blocks. */
+static void
+share_gradient_memory (PlanState *ps, const GraftPlan *plan, GArray *lives)
+{
+  int n = (int) lives->len;
+  g_autofree int *block_of = g_new (int, MAX (n, 1));
+  g_autoptr (GArray) block_floats = g_array_new (FALSE, FALSE, sizeof (size_t));
+  g_autoptr (GArray) block_free_after =
+      g_array_new (FALSE, FALSE, sizeof (int));
+
+  g_array_sort (lives, by_start_descending);
+  for (int i = 0; i < n; i++)
+    {
+      const GradLife *l = &g_array_index (lives, GradLife, i);
+      int best = -1, largest = -1;
+      for (guint b = 0; b < block_floats->len; b++)
+        {
+          size_t floats = g_array_index (block_floats, size_t, b);
+          /* Free once the gradient it holds has been read for the last
+           * time, at a node after (in node order) l's first writer. */
+          if (g_array_index (block_free_after, int, b) <= l->start)
+            continue;
+          if (floats >= l->floats &&
+              (best < 0 || floats < g_array_index (block_floats, size_t, best)))
+            best = (int) b;
+          if (largest < 0 ||
+              floats > g_array_index (block_floats, size_t, largest))
+            largest = (int) b;
+        }
+      if (best < 0 && largest >= 0)
+        {
+          best = largest;
+          g_array_index (block_floats, size_t, best) = l->floats;
+        }
+      if (best < 0)
+        {
+          g_array_append_val (block_floats, l->floats);
+          g_array_append_val (block_free_after, l->end);
+          best = (int) block_floats->len - 1;
+        }
+      g_array_index (block_free_after, int, best) = l->end;
+      block_of[i] = best;
+    }
+
+  ps->n_arena = (int) block_floats->len;
+  ps->arena = g_new0 (GraftTensor *, MAX (ps->n_arena, 1));
+  for (int b = 0; b < ps->n_arena; b++)
+    {
+      GraftShape s = { .ndim = 1 };
+      s.dims[0] = (int64_t) MAX (g_array_index (block_floats, size_t, b), 1);
+      ps->arena[b] = graft_tensor_new_float (&s);
+      ps->grad_floats += (size_t) s.dims[0];
+    }
+  for (int i = 0; i < n; i++)
+    {
+      const GradLife *l = &g_array_index (lives, GradLife, i);
+      GraftTensor *view = g_new0 (GraftTensor, 1);
+      view->dtype = GRAFT_DTYPE_FLOAT;
+      view->shape = graft_plan_value_info (plan, l->value)->shape;
+      view->data = ps->arena[block_of[i]]->data;
+      ps->grads[l->value] = view;
+      ps->owned[l->value] = TRUE;
+      ps->grad_floats_unshared += l->floats;
+    }
+}
+
+/* Gradient buffers and the backward schedule of a new plan. */
+static void
+plan_gradients (GraftTrainer *t, PlanState *ps)
+{
+  GraftGraph *g = t->graph;
+  g_autofree gboolean *wanted = g_new0 (gboolean, g->n_values);
+  g_autofree int *first_writer = g_new (int, g->n_values);
+  g_autoptr (GArray) lives = g_array_new (FALSE, FALSE, sizeof (GradLife));
+  g_autoptr (GArray) zero = g_array_new (FALSE, FALSE, sizeof (int));
+
+  for (int v = 0; v < g->n_values; v++)
+    if (t->param_grads[v])
+      wanted[v] = TRUE;
+    else if (g->values[v].constant == NULL &&
+             g->values[v].producer >= t->first_trainable)
+      wanted[v] =
+          graft_plan_value_info (ps->plan, v)->dtype == GRAFT_DTYPE_FLOAT;
+  ps->assign = g_new0 (guint64, MAX (g->n_nodes, 1));
+  schedule_writers (t, ps, wanted, first_writer);
+
+  for (int v = 0; v < g->n_values; v++)
+    {
+      if (t->param_grads[v])
+        {
+          ps->grads[v] = t->param_grads[v];
+          if (first_writer[v] < 0)
+            g_array_append_val (zero, v);
+        }
+      else if (wanted[v] && first_writer[v] >= 0)
+        {
+          GradLife l = { .value = v,
+                         .start = first_writer[v],
+                         .end = g->values[v].producer };
+          l.floats = (size_t) graft_shape_numel (
+              &graft_plan_value_info (ps->plan, v)->shape);
+          g_array_append_val (lives, l);
+        }
+    }
+  ps->n_zero_values = (int) zero->len;
+  ps->zero_values = (int *) g_array_free (g_steal_pointer (&zero), FALSE);
+  share_gradient_memory (ps, ps->plan, lives);
+}
+
 PlanState *
 graft_trainer_get_plan (GraftTrainer *t, int batch, GError **error)
 {
@@ -466,20 +641,8 @@ graft_trainer_get_plan (GraftTrainer *t, int batch, GError **error)
   ps->grads = g_new0 (GraftTensor *, g->n_values);
   ps->owned = g_new0 (gboolean, g->n_values);
   ps->probs = g_new (float, (size_t) batch * t->n_classes);
-  for (int v = 0; v < g->n_values; v++)
-    {
-      if (t->param_grads[v])
-        ps->grads[v] = t->param_grads[v];
-      else if (g->values[v].constant == NULL &&
-               g->values[v].producer >= t->first_trainable)
-        {
-          const GraftValueInfo *vi = graft_plan_value_info (ps->plan, v);
-          if (vi->dtype != GRAFT_DTYPE_FLOAT)
-            continue;
-          ps->grads[v] = graft_tensor_new_float (&vi->shape);
-          ps->owned[v] = TRUE;
-        }
-    }
+  graft_plan_share_inplace (ps->plan, t->first_trainable);
+  plan_gradients (t, ps);
   g_ptr_array_add (t->plans, ps);
   return ps;
 }
@@ -538,19 +701,35 @@ graft_trainer_forward_loss (GraftTrainer *t,
 }
 
 void
-graft_trainer_backward (GraftTrainer *t, PlanState *ps, const int *labels)
+graft_trainer_backward_begin (GraftTrainer *t, PlanState *ps, const int *labels)
 {
   GraftGraph *g = t->graph;
 
-  for (int v = 0; v < g->n_values; v++)
-    if (ps->grads[v])
-      memset (ps->grads[v]->data, 0, graft_tensor_nbytes (ps->grads[v]));
+  for (int i = 0; i < ps->n_zero_values; i++)
+    {
+      GraftTensor *grad = ps->grads[ps->zero_values[i]];
+      memset (grad->data, 0, graft_tensor_nbytes (grad));
+    }
+  /* The loss writes (not adds) the logits' gradient: it is the first. */
   graft_cross_entropy_backward (ps->grads[g->outputs[0]]->data, ps->probs,
                                 labels, t->class_weights, ps->batch,
                                 t->n_classes, t->config.label_smoothing, 1.0f);
-  for (int n = g->n_nodes - 1; n >= t->first_trainable; n--)
-    graft_plan_backward_node (ps->plan, n, graft_trainer_node_train_mode (t, n),
-                              ps->grads);
+}
+
+void
+graft_trainer_backward_node (GraftTrainer *t, PlanState *ps, int n)
+{
+  graft_plan_backward_node_assign (ps->plan, n,
+                                   graft_trainer_node_train_mode (t, n),
+                                   ps->grads, ps->assign[n]);
+}
+
+void
+graft_trainer_backward (GraftTrainer *t, PlanState *ps, const int *labels)
+{
+  graft_trainer_backward_begin (t, ps, labels);
+  for (int n = t->graph->n_nodes - 1; n >= t->first_trainable; n--)
+    graft_trainer_backward_node (t, ps, n);
 }
 
 gboolean

@@ -9,7 +9,8 @@
  * of the trainer's own step split node by node: each node's forward and
  * backward is timed with g_get_monotonic_time and summed by op type (Conv
  * split into 1x1, depthwise and other kernels) and direction, beside the
- * gradient zeroing, the loss and the optimizer update. Conv rows also
+ * backward set-up (loss gradient, zeroing what must start at zero), the
+ * loss and the optimizer update. Conv rows also
  * give GFLOP/s (2 multiply-adds per weight tap and output pixel; backward
  * counts dX and dW, when computed), and the "cpu" columns the CPU time of
  * all threads (which includes OpenMP's spinning unless
@@ -194,15 +195,8 @@ main (int argc, char **argv)
       loss_s += now_s () - t0;
 
       t0 = now_s ();
-      for (int v = 0; v < g->n_values; v++)
-        if (ps->grads[v])
-          memset (ps->grads[v]->data, 0, graft_tensor_nbytes (ps->grads[v]));
+      graft_trainer_backward_begin (t, ps, labels);
       zero_s += now_s () - t0;
-      t0 = now_s ();
-      graft_cross_entropy_backward (
-          ps->grads[g->outputs[0]]->data, ps->probs, labels, t->class_weights,
-          batch, t->n_classes, t->config.label_smoothing, 1.0f);
-      loss_s += now_s () - t0;
       for (int n = g->n_nodes - 1; n >= t->first_trainable; n--)
         {
           const GraftNode *node = &g->nodes[n];
@@ -210,8 +204,7 @@ main (int argc, char **argv)
           const char *kind = node_kind (ps->plan, node, &flop);
           double c0 = cpu_s ();
           t0 = now_s ();
-          graft_plan_backward_node (
-              ps->plan, n, graft_trainer_node_train_mode (t, n), ps->grads);
+          graft_trainer_backward_node (t, ps, n);
           OpTime *r = row (rows, kind);
           r->bwd_s += now_s () - t0;
           r->bwd_cpu += cpu_s () - c0;
@@ -279,7 +272,7 @@ main (int argc, char **argv)
       printf (" %9.1f %9.1f\n", 1e3 * r->fwd_cpu / steps,
               1e3 * r->bwd_cpu / steps);
     }
-  printf ("%-22s %5s %29.1f\n", "gradient zeroing", "", 1e3 * zero_s / steps);
+  printf ("%-22s %5s %29.1f\n", "backward set-up", "", 1e3 * zero_s / steps);
   printf ("%-22s %5s %29.1f\n", "loss", "", 1e3 * loss_s / steps);
   printf ("%-22s %5s %29.1f\n", "optimizer update", "", 1e3 * update_s / steps);
   sum_s += zero_s + loss_s + update_s;
