@@ -2,7 +2,8 @@
  * zeroing and with shared gradient memory.
  *
  * Kernels: every backward kernel with an assigning form gives, into a
- * buffer full of NaN, exactly what its accumulating form gives into zeros;
+ * buffer full of NaN, exactly what its accumulating form gives into zeros
+ * (Conv on every one of its paths);
  * Relu and Clip give the same input gradient from their output as from
  * their input. Trainer: on tiny_resnet (residual Adds, BN -> Relu in
  * place, Conv which only accumulates) and on a small hand-made graph (BN
@@ -13,6 +14,7 @@
 #include "graft-error.h"
 #include "graph.h"
 #include "kernels/batchnorm.h"
+#include "kernels/conv.h"
 #include "kernels/elementwise.h"
 #include "kernels/loss.h"
 #include "kernels/pool.h"
@@ -287,6 +289,86 @@ test_kernels_pool (void)
   graft_global_maxpool_backward_assign (got, dy, x, g.N, g.C,
                                         (size_t) g.H * g.W);
   assert_same ("global maxpool", got, want, nx);
+}
+
+/* Conv: every backward path (pointwise banded and packed, im2col banded
+ * and packed, grouped, depthwise 3x3 stride 1 and 2 and generic, Winograd)
+ * assigns dX into NaN exactly what it accumulates into zeros, and leaves
+ * dW and dB accumulating. */
+static void
+check_conv (const char *what, GraftConvGeometry g)
+{
+  g.OH = (int) graft_window_output_size (g.H, g.KH, g.stride_h, g.dilation_h,
+                                         g.pad_top, g.pad_bottom, FALSE);
+  g.OW = (int) graft_window_output_size (g.W, g.KW, g.stride_w, g.dilation_w,
+                                         g.pad_left, g.pad_right, FALSE);
+  size_t nx = (size_t) g.N * g.C * g.H * g.W;
+  size_t ny = (size_t) g.N * g.OC * g.OH * g.OW;
+  size_t nw = (size_t) g.OC * (g.C / g.group) * g.KH * g.KW;
+  size_t n_scratch = graft_conv2d_backward_scratch_floats (&g);
+  g_autofree float *x = random_floats (nx);
+  g_autofree float *w = random_floats (nw);
+  g_autofree float *dy = random_floats (ny);
+  g_autofree float *want = g_new0 (float, nx);
+  g_autofree float *got = nan_floats (nx);
+  g_autofree float *dw_want = random_floats (nw);
+  g_autofree float *dw_got = g_memdup2 (dw_want, sizeof (float) * nw);
+  g_autofree float *db_want = random_floats (g.OC);
+  g_autofree float *db_got = g_memdup2 (db_want, sizeof (float) * g.OC);
+  g_autofree float *scratch = g_new (float, MAX (n_scratch, 1));
+
+  graft_conv2d_backward (want, dw_want, db_want, dy, x, w, &g, scratch);
+  graft_conv2d_backward_assign (got, dw_got, db_got, dy, x, w, &g, scratch);
+  assert_same (what, got, want, nx);
+  assert_same (what, dw_got, dw_want, nw);
+  assert_same (what, db_got, db_want, g.OC);
+}
+
+static GraftConvGeometry
+conv_geometry (
+    int N, int C, int H, int W, int OC, int K, int stride, int pad, int group)
+{
+  return (GraftConvGeometry){ .N = N,
+                              .C = C,
+                              .H = H,
+                              .W = W,
+                              .OC = OC,
+                              .KH = K,
+                              .KW = K,
+                              .group = group,
+                              .stride_h = stride,
+                              .stride_w = stride,
+                              .dilation_h = 1,
+                              .dilation_w = 1,
+                              .pad_top = pad,
+                              .pad_left = pad,
+                              .pad_bottom = pad,
+                              .pad_right = pad };
+}
+
+static void
+test_kernels_conv (void)
+{
+  check_conv ("pointwise, large planes",
+              conv_geometry (3, 8, 24, 20, 12, 1, 1, 0, 1));
+  check_conv ("pointwise, small planes",
+              conv_geometry (6, 16, 5, 5, 8, 1, 1, 0, 1));
+  check_conv ("3x3 stride 2, large planes",
+              conv_geometry (3, 5, 25, 23, 7, 3, 2, 1, 1));
+  check_conv ("3x3 stride 2, small planes",
+              conv_geometry (6, 6, 7, 7, 4, 3, 2, 1, 1));
+  check_conv ("grouped", conv_geometry (4, 8, 9, 9, 12, 3, 1, 1, 2));
+  check_conv ("grouped pointwise", conv_geometry (3, 8, 12, 12, 8, 1, 1, 0, 4));
+  check_conv ("depthwise 3x3 stride 1",
+              conv_geometry (3, 6, 11, 9, 6, 3, 1, 1, 6));
+  check_conv ("depthwise 3x3 stride 2",
+              conv_geometry (3, 6, 11, 9, 6, 3, 2, 1, 6));
+  check_conv ("depthwise 5x5, multiplier 2",
+              conv_geometry (2, 4, 10, 10, 8, 5, 1, 2, 4));
+  GraftConvGeometry wino = conv_geometry (4, 32, 12, 12, 32, 3, 1, 1, 1);
+  check_conv ("3x3 stride 1 (Winograd when enabled)", wino);
+  GraftConvGeometry empty = conv_geometry (2, 3, 2, 2, 4, 5, 1, 0, 1);
+  check_conv ("no output positions", empty);
 }
 
 /* ---- the trainer against the former scheme ---- */
@@ -569,6 +651,7 @@ main (int argc, char **argv)
   g_test_add_func ("/grad-schedule/kernels/binary", test_kernels_binary);
   g_test_add_func ("/grad-schedule/kernels/batchnorm", test_kernels_batchnorm);
   g_test_add_func ("/grad-schedule/kernels/pool", test_kernels_pool);
+  g_test_add_func ("/grad-schedule/kernels/conv", test_kernels_conv);
   g_test_add_func ("/grad-schedule/trainer/tiny-resnet",
                    test_trainer_tiny_resnet);
   g_test_add_func ("/grad-schedule/trainer/small-graph",

@@ -887,6 +887,7 @@ conv_dbias (float *dbias, const float *dout, const GraftConvGeometry *g)
  * col(band)^T, then col(band) = W^T x dY[:, band] scattered into dinput. */
 static void
 backward_image_banded (float *dinput,
+                       gboolean assign_dinput,
                        float *dweight_acc,
                        gboolean fresh,
                        const float *dout,
@@ -910,6 +911,9 @@ backward_image_banded (float *dinput,
       float *dx =
           dinput ? dinput + ((size_t) n * g->C + (size_t) grp * Cg) * HW : NULL;
       float *dw = dweight_acc ? dweight_acc + (size_t) grp * OCg * K : NULL;
+      /* Bands of col2im overlap in dX: start the group's dX at zero. */
+      if (dx && assign_dinput && !direct)
+        memset (dx, 0, sizeof (float) * Cg * HW);
       for (int oh0 = 0; oh0 < g->OH; oh0 += rows)
         {
           int oh1 = MIN (oh0 + rows, g->OH);
@@ -934,10 +938,10 @@ backward_image_banded (float *dinput,
             continue;
           if (direct)
             {
-              /* dX (Cg, band) += W^T (Cg, OCg) x dY (OCg, band) */
+              /* dX (Cg, band) (+)= W^T (Cg, OCg) x dY (OCg, band) */
               cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, Cg, bc, OCg,
-                           1.0f, w, K, dy + at, (int) P, 1.0f, dx + at,
-                           (int) P);
+                           1.0f, w, K, dy + at, (int) P,
+                           assign_dinput ? 0.0f : 1.0f, dx + at, (int) P);
               continue;
             }
           /* col (K, bc) = W^T (K, OCg) x dY (OCg, bc) */
@@ -953,6 +957,7 @@ backward_image_banded (float *dinput,
  * dY). */
 static void
 backward_chunk (float *dinput,
+                gboolean assign_dinput,
                 float *dweight_acc,
                 gboolean fresh,
                 const float *dout,
@@ -972,8 +977,8 @@ backward_chunk (float *dinput,
 
   if (nb == 1)
     {
-      backward_image_banded (dinput, dweight_acc, fresh, dout, in, weight, g,
-                             n0, col);
+      backward_image_banded (dinput, assign_dinput, dweight_acc, fresh, dout,
+                             in, weight, g, n0, col);
       return;
     }
   for (int grp = 0; grp < g->group; grp++)
@@ -1023,15 +1028,20 @@ backward_chunk (float *dinput,
           cblas_sgemm (CblasRowMajor, CblasTrans, CblasNoTrans, K, cols, OCg,
                        1.0f, w, K, dy, cols, 0.0f, col, cols);
           for (int i = 0; i < nb; i++)
-            col2im_ld (dinput +
-                           ((size_t) (n0 + i) * g->C + (size_t) grp * Cg) * HW,
-                       col + i * P, cols, g, 0, g->OH);
+            {
+              float *dxi =
+                  dinput + ((size_t) (n0 + i) * g->C + (size_t) grp * Cg) * HW;
+              if (assign_dinput)
+                memset (dxi, 0, sizeof (float) * Cg * HW);
+              col2im_ld (dxi, col + i * P, cols, g, 0, g->OH);
+            }
         }
     }
 }
 
 static void
 conv_gemm_backward (float *dinput,
+                    gboolean assign_dinput,
                     float *dweight,
                     const float *dout,
                     const float *in,
@@ -1066,8 +1076,8 @@ conv_gemm_backward (float *dinput,
       }
     for (int n0 = n_begin; n0 < n_end; n0 += pl.nb)
       {
-        backward_chunk (dinput, dw, fresh, dout, in, weight, g, n0,
-                        MIN (pl.nb, n_end - n0), mine, mine + pl.col);
+        backward_chunk (dinput, assign_dinput, dw, fresh, dout, in, weight, g,
+                        n0, MIN (pl.nb, n_end - n0), mine, mine + pl.col);
         fresh = FALSE;
       }
     if (dweight && T > 1)
@@ -1418,6 +1428,7 @@ depthwise_backward_thread_floats (const GraftConvGeometry *g)
 
 static void
 depthwise_backward (float *dinput,
+                    gboolean assign_dinput,
                     float *dweight,
                     const float *dout,
                     const float *in,
@@ -1446,6 +1457,10 @@ depthwise_backward (float *dinput,
           const float *x = in + ((size_t) n * g->C + c) * HW;
           float *dx = dinput ? dinput + ((size_t) n * g->C + c) * HW : NULL;
           const float *p = x;
+          /* Zeroed here, where the plane is about to be written anyway,
+           * not in a pass of its own over the whole tensor. */
+          if (dx && assign_dinput)
+            memset (dx, 0, sizeof (float) * HW);
           size_t ps = g->W;
           if (dweight && !direct)
             {
@@ -1531,16 +1546,24 @@ graft_conv2d_backward_scratch_floats (const GraftConvGeometry *g)
   return gemm_plan_floats (&pl);
 }
 
-void
-graft_conv2d_backward (float *dinput,
-                       float *dweight,
-                       float *dbias,
-                       const float *dout,
-                       const float *in,
-                       const float *weight,
-                       const GraftConvGeometry *g,
-                       float *scratch)
+static void
+conv2d_backward (float *dinput,
+                 gboolean assign_dinput,
+                 float *dweight,
+                 float *dbias,
+                 const float *dout,
+                 const float *in,
+                 const float *weight,
+                 const GraftConvGeometry *g,
+                 float *scratch)
 {
+  if (dinput && assign_dinput &&
+      (graft_winograd_applies (g) || backward_is_empty (g)))
+    {
+      /* Paths that only accumulate into dX (or never reach it). */
+      memset (dinput, 0, sizeof (float) * g->N * g->C * g->H * g->W);
+      assign_dinput = FALSE;
+    }
   if (graft_winograd_applies (g))
     {
       graft_winograd_backward (dinput, dweight, dbias, dout, in, weight, g,
@@ -1554,7 +1577,35 @@ graft_conv2d_backward (float *dinput,
   if (g->C == 0 || (dinput == NULL && dweight == NULL))
     return;
   if (is_depthwise (g))
-    depthwise_backward (dinput, dweight, dout, in, weight, g, scratch);
+    depthwise_backward (dinput, assign_dinput, dweight, dout, in, weight, g,
+                        scratch);
   else
-    conv_gemm_backward (dinput, dweight, dout, in, weight, g, scratch);
+    conv_gemm_backward (dinput, assign_dinput, dweight, dout, in, weight, g,
+                        scratch);
+}
+
+void
+graft_conv2d_backward (float *dinput,
+                       float *dweight,
+                       float *dbias,
+                       const float *dout,
+                       const float *in,
+                       const float *weight,
+                       const GraftConvGeometry *g,
+                       float *scratch)
+{
+  conv2d_backward (dinput, FALSE, dweight, dbias, dout, in, weight, g, scratch);
+}
+
+void
+graft_conv2d_backward_assign (float *dinput,
+                              float *dweight,
+                              float *dbias,
+                              const float *dout,
+                              const float *in,
+                              const float *weight,
+                              const GraftConvGeometry *g,
+                              float *scratch)
+{
+  conv2d_backward (dinput, TRUE, dweight, dbias, dout, in, weight, g, scratch);
 }

@@ -158,4 +158,16 @@ void graft_conv2d_backward (float *dinput,
                             const GraftConvGeometry *g,
                             float *scratch);
 
+/* The same, except that dinput is ASSIGNED (its old contents ignored):
+ * the trainer's first writer of a gradient buffer calls this instead of
+ * zeroing the buffer in a pass of its own. dweight and dbias accumulate. */
+void graft_conv2d_backward_assign (float *dinput,
+                                   float *dweight,
+                                   float *dbias,
+                                   const float *dout,
+                                   const float *in,
+                                   const float *weight,
+                                   const GraftConvGeometry *g,
+                                   float *scratch);
+
 G_END_DECLS

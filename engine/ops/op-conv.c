@@ -4,6 +4,8 @@
 #include "ops/op-spatial.h"
 #include "ops/ops.h"
 
+#include <string.h>
+
 typedef struct
 {
   GraftWindowAttrs window;
@@ -198,7 +200,8 @@ conv_forward (const GraftNode *node,
                         bias ? bias->data : NULL, &g, scratch);
 }
 
-/* din[0] (X), din[1] (W), din[2] (B) accumulate; any may be NULL. */
+/* din[0] (X), din[1] (W), din[2] (B) accumulate, or are assigned when
+ * ws->assign says so; any may be NULL. */
 static void
 conv_backward (const GraftNode *node,
                gboolean train,
@@ -219,8 +222,17 @@ conv_backward (const GraftNode *node,
   float *db = node->n_inputs > 2 && in[2] && din[2] ? din[2]->data : NULL;
   size_t n_scratch = graft_conv2d_backward_scratch_floats (&g);
   float *scratch = n_scratch ? graft_workspace_floats (ws, n_scratch) : NULL;
-  graft_conv2d_backward (dx, dw, db, dout[0]->data, in[0]->data, in[1]->data,
-                         &g, scratch);
+  /* Weight and bias gradients are small: zeroing them costs nothing. */
+  if (dw && graft_din_assign (ws, 1))
+    memset (dw, 0, graft_tensor_nbytes (din[1]));
+  if (db && graft_din_assign (ws, 2))
+    memset (db, 0, graft_tensor_nbytes (din[2]));
+  if (dx && graft_din_assign (ws, 0))
+    graft_conv2d_backward_assign (dx, dw, db, dout[0]->data, in[0]->data,
+                                  in[1]->data, &g, scratch);
+  else
+    graft_conv2d_backward (dx, dw, db, dout[0]->data, in[0]->data, in[1]->data,
+                           &g, scratch);
 }
 
 extern const GraftOpDef graft_op_conv;
@@ -234,6 +246,8 @@ const GraftOpDef graft_op_conv = {
   .infer = conv_infer,
   .forward = conv_forward,
   .backward = conv_backward,
+  .backward_assigns = TRUE,
+  .backward_ignores_output = TRUE,
   /* Every path assigns the bias (or zero) before accumulating taps. */
   .overwrites_output = TRUE,
 };
