@@ -348,7 +348,7 @@ graft_graph_to_classifier (const GraftGraph *graph, const char *const *labels, i
   GraftOnnxGraph *g = &m->graph;
   const char *in[] = { graph->values[out].name };
   GraftOnnxNode *softmax;
-  g_autofree char *joined = NULL;
+  GString *joined = g_string_new (NULL);
   int64_t dims[] = { -1, n_labels };
 
   softmax = add_node (g, "probabilities", "Softmax", in, 1, "probabilities");
@@ -357,8 +357,11 @@ graft_graph_to_classifier (const GraftGraph *graph, const char *const *labels, i
   for (int d = 0; d < GRAFT_MAX_DIMS; d++)
     g_free (g->outputs[0].dim_params[d]);
   value_info_set (&g->outputs[0], "probabilities", GRAFT_DTYPE_FLOAT, 2, dims);
-  joined = g_strjoinv ("\n", (char **) labels);
-  graft_onnx_model_set_metadata (m, "graft.labels", joined);
+  /* n_labels counts the labels: the array need not end with NULL. */
+  for (int i = 0; i < n_labels; i++)
+    g_string_append_printf (joined, i ? "\n%s" : "%s", labels[i]);
+  graft_onnx_model_set_metadata (m, "graft.labels", joined->str);
+  g_string_free (joined, TRUE);
   return m;
 }
 

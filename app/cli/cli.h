@@ -11,6 +11,7 @@ int graft_cli_run (int argc, char **argv);
 int graft_cli_check_data (int argc, char **argv);
 int graft_cli_train (int argc, char **argv);
 int graft_cli_evaluate (int argc, char **argv);
+int graft_cli_analyze (int argc, char **argv);
 
 /* Prints "graft-cli: MESSAGE" to stderr; returns the exit status 1. */
 int graft_cli_fail (const GError *error);

@@ -25,6 +25,8 @@ static const char usage[]
       "                               fine-tune a base model on labeled photos\n"
       "  evaluate MODEL.onnx FOLDER [--json]\n"
       "                               accuracy, per-class figures, confusion, mistakes\n"
+      "  analyze BASE FINETUNED.onnx FOLDER [--max-images N] [--json]\n"
+      "                               per block, how much of the base model a fine-tune kept\n"
       "\n"
       "MODEL is a bundled model name (mobilenet_v2_1.0_224, "
       "mobilenet_v1_0.5_160,\n"
@@ -78,6 +80,8 @@ main (int argc, char **argv)
     return graft_cli_train (argc - 1, argv + 1);
   if (strcmp (argv[1], "evaluate") == 0)
     return graft_cli_evaluate (argc - 1, argv + 1);
+  if (strcmp (argv[1], "analyze") == 0)
+    return graft_cli_analyze (argc - 1, argv + 1);
   fprintf (stderr, "graft-cli: unknown command '%s'\n\n%s", argv[1], usage);
   return 2;
 }
