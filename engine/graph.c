@@ -11,6 +11,13 @@
 
 #include <string.h>
 
+typedef struct
+{
+  float lo;
+  float hi;
+  gboolean upper_inclusive;
+} FusedClamp;
+
 struct _GraftPlan
 {
   GraftGraph *graph;
@@ -19,6 +26,11 @@ struct _GraftPlan
   gboolean *owned;         /* tensors[i] is the plan's to free */
   gboolean *node_folded;   /* computed once at plan time */
   GraftWorkspace ws;
+  /* Activations fused into the node before (NULL until
+   * graft_plan_fuse_activations fuses one), per node: */
+  int *fused_act;        /* the activation fused into this node, or -1 */
+  int *absorbed_into;    /* the node this activation runs in, or -1 */
+  FusedClamp *clamps;    /* the fused activation's bounds */
 };
 
 static void
@@ -547,6 +559,9 @@ graft_plan_free (GraftPlan *plan)
   g_free (plan->owned);
   g_free (plan->info);
   g_free (plan->node_folded);
+  g_free (plan->fused_act);
+  g_free (plan->absorbed_into);
+  g_free (plan->clamps);
   graft_workspace_clear (&plan->ws);
   g_free (plan);
 }
@@ -725,25 +740,7 @@ graft_plan_run (GraftPlan *plan, const GraftTensor *const *inputs,
     }
 
   for (int n = 0; n < graph->n_nodes; n++)
-    {
-      const GraftNode *node = &graph->nodes[n];
-      const GraftTensor *in_t[GRAFT_NODE_MAX_IO];
-      GraftTensor *out_t[GRAFT_NODE_MAX_IO];
-
-      if (plan->node_folded[n])
-        continue;
-      for (int k = 0; k < node->n_inputs; k++)
-        in_t[k] = node->inputs[k] >= 0 ? plan->tensors[node->inputs[k]] : NULL;
-      for (int k = 0; k < node->n_outputs; k++)
-        {
-          /* Ops may accumulate into their outputs: start from zero as on
-           * the first run, unless the op writes every element. */
-          out_t[k] = plan->tensors[node->outputs[k]];
-          if (!node->def->overwrites_output)
-            memset (out_t[k]->data, 0, graft_tensor_nbytes (out_t[k]));
-        }
-      node->def->forward (node, in_t, out_t, &plan->ws);
-    }
+    graft_plan_forward_node (plan, n, FALSE);
   return TRUE;
 }
 
@@ -766,6 +763,19 @@ graft_plan_node_folded (const GraftPlan *plan, int node)
   return plan->node_folded[node];
 }
 
+/* Tells the op of node n, through ws, of the activation fused into it. */
+static void
+set_fused_clamp (GraftPlan *plan, int n)
+{
+  GraftWorkspace *ws = &plan->ws;
+  ws->clamp = plan->fused_act && plan->fused_act[n] >= 0;
+  if (!ws->clamp)
+    return;
+  ws->clamp_lo = plan->clamps[n].lo;
+  ws->clamp_hi = plan->clamps[n].hi;
+  ws->clamp_upper_inclusive = plan->clamps[n].upper_inclusive;
+}
+
 void
 graft_plan_forward_node (GraftPlan *plan, int n, gboolean train)
 {
@@ -773,7 +783,7 @@ graft_plan_forward_node (GraftPlan *plan, int n, gboolean train)
   GraftTensor *in_t[GRAFT_NODE_MAX_IO];
   GraftTensor *out_t[GRAFT_NODE_MAX_IO];
 
-  if (plan->node_folded[n])
+  if (plan->node_folded[n] || graft_plan_node_absorbed_into (plan, n) >= 0)
     return;
   for (int k = 0; k < node->n_inputs; k++)
     in_t[k] = node->inputs[k] >= 0 ? plan->tensors[node->inputs[k]] : NULL;
@@ -783,10 +793,12 @@ graft_plan_forward_node (GraftPlan *plan, int n, gboolean train)
       if (!node->def->overwrites_output)
         memset (out_t[k]->data, 0, graft_tensor_nbytes (out_t[k]));
     }
+  set_fused_clamp (plan, n);
   if (train && node->def->forward_train)
     node->def->forward_train (node, in_t, out_t, &plan->ws);
   else
     node->def->forward (node, (const GraftTensor *const *) in_t, out_t, &plan->ws);
+  plan->ws.clamp = FALSE;
 }
 
 void
@@ -810,6 +822,8 @@ graft_plan_backward_node_assign (GraftPlan *plan,
   GraftTensor *din[GRAFT_NODE_MAX_IO];
   gboolean any = FALSE;
 
+  if (graft_plan_node_absorbed_into (plan, n) >= 0)
+    return; /* its node's backward masks the gradient */
   for (int k = 0; k < node->n_inputs; k++)
     {
       int v = node->inputs[k];
@@ -822,6 +836,7 @@ graft_plan_backward_node_assign (GraftPlan *plan,
       out_t[k] = plan->tensors[node->outputs[k]];
       dout[k] = grads[node->outputs[k]];
     }
+  dout[0] = grads[graft_plan_node_grad_output (plan, n)];
   if (!any || dout[0] == NULL)
     return;
   g_return_if_fail (node->def->backward != NULL);
@@ -840,8 +855,10 @@ graft_plan_backward_node_assign (GraftPlan *plan,
       else
         plan->ws.assign |= (guint64) 1 << k;
     }
+  set_fused_clamp (plan, n);
   node->def->backward (node, train, in_t, out_t, dout, din, &plan->ws);
   plan->ws.assign = 0;
+  plan->ws.clamp = FALSE;
 }
 
 int
@@ -883,6 +900,76 @@ graft_plan_share_inplace (GraftPlan *plan, int first_node)
       saved++;
     }
   return saved;
+}
+
+int
+graft_plan_fuse_activations (GraftPlan *plan, int first_node)
+{
+  GraftGraph *graph = plan->graph;
+  g_autofree int *readers = g_new0 (int, MAX (graph->n_values, 1));
+  int fused = 0;
+
+  for (int n = 0; n < graph->n_nodes; n++)
+    for (int k = 0; k < graph->nodes[n].n_inputs; k++)
+      if (graph->nodes[n].inputs[k] >= 0)
+        readers[graph->nodes[n].inputs[k]]++;
+  for (int i = 0; i < graph->n_outputs; i++)
+    readers[graph->outputs[i]]++;
+
+  for (int a = MAX (first_node, 0); a < graph->n_nodes; a++)
+    {
+      const GraftNode *act = &graph->nodes[a];
+      const GraftTensor *in_t[GRAFT_NODE_MAX_IO];
+      int v = act->inputs[0];
+      int b = v >= 0 ? graph->values[v].producer : -1;
+      FusedClamp c;
+      /* In place over the output of b, which nothing else reads (the
+       * sharing already checked most of this; the fusion depends on it). */
+      gboolean ok = act->def->clamp_bounds && !plan->node_folded[a] &&
+                    act->n_outputs == 1 && b >= MAX (first_node, 0) &&
+                    !plan->node_folded[b] &&
+                    graph->nodes[b].def->fuses_clamp &&
+                    graph->nodes[b].outputs[0] == v && readers[v] == 1 &&
+                    plan->tensors[act->outputs[0]] == plan->tensors[v] &&
+                    (plan->fused_act == NULL || plan->fused_act[b] < 0);
+      for (int k = 1; ok && k < act->n_inputs; k++)
+        ok = act->inputs[k] < 0 || plan->info[act->inputs[k]].constant;
+      if (!ok)
+        continue;
+      for (int k = 0; k < act->n_inputs; k++)
+        in_t[k] = act->inputs[k] >= 0 ? plan->tensors[act->inputs[k]] : NULL;
+      if (!act->def->clamp_bounds (act, in_t, &c.lo, &c.hi,
+                                   &c.upper_inclusive))
+        continue;
+      if (plan->fused_act == NULL)
+        {
+          plan->fused_act = g_new (int, graph->n_nodes);
+          plan->absorbed_into = g_new (int, graph->n_nodes);
+          plan->clamps = g_new0 (FusedClamp, graph->n_nodes);
+          for (int n = 0; n < graph->n_nodes; n++)
+            plan->fused_act[n] = plan->absorbed_into[n] = -1;
+        }
+      plan->fused_act[b] = a;
+      plan->absorbed_into[a] = b;
+      plan->clamps[b] = c;
+      fused++;
+    }
+  return fused;
+}
+
+int
+graft_plan_node_absorbed_into (const GraftPlan *plan, int node)
+{
+  return plan->absorbed_into ? plan->absorbed_into[node] : -1;
+}
+
+int
+graft_plan_node_grad_output (const GraftPlan *plan, int node)
+{
+  const GraftGraph *graph = plan->graph;
+  if (plan->fused_act && plan->fused_act[node] >= 0)
+    return graph->nodes[plan->fused_act[node]].outputs[0];
+  return graph->nodes[node].outputs[0];
 }
 
 GraftTensor **

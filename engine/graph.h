@@ -84,10 +84,13 @@ GraftWorkspace *graft_plan_workspace (GraftPlan *plan);
 /* TRUE when the node was computed once when the plan was made. */
 gboolean graft_plan_node_folded (const GraftPlan *plan, int node);
 /* Runs one node, in training mode (forward_train) when train is TRUE and
- * the op has one. */
+ * the op has one (with its fused activation; nothing for an activation
+ * fused into another node). */
 void graft_plan_forward_node (GraftPlan *plan, int node, gboolean train);
 /* Accumulates the node's input gradients. grads[v] is the gradient
- * tensor of value v, or NULL where none is wanted. */
+ * tensor of value v, or NULL where none is wanted. A node with a fused
+ * activation reads the gradient of graft_plan_node_grad_output; an
+ * activation fused into another node does nothing. */
 void graft_plan_backward_node (GraftPlan *plan, int node, gboolean train,
                                GraftTensor *const *grads);
 /* The same, but the gradient of input slot k is assigned, not accumulated,
@@ -108,6 +111,22 @@ void graft_plan_backward_node_assign (GraftPlan *plan,
  * which reads just the graph outputs and its cut values, uses this.
  * Returns the number of buffers saved. */
 int graft_plan_share_inplace (GraftPlan *plan, int first_node);
+/* Fuses, from first_node on, each clamp activation (GraftOpDef.clamp_bounds:
+ * Relu, Clip with constant bounds) that runs in place (see
+ * graft_plan_share_inplace) over the output of a node that can take it
+ * (GraftOpDef.fuses_clamp: BatchNormalization) into that node: the node
+ * then writes the activation's output in its own pass, and its backward
+ * reads the gradient of the activation's output and masks it; the
+ * activation node itself does nothing, forward or backward, and the
+ * gradient of the value between the two is never used. Call after
+ * graft_plan_share_inplace. Returns the number of activations fused. */
+int graft_plan_fuse_activations (GraftPlan *plan, int first_node);
+/* The node an activation was fused into, or -1. */
+int graft_plan_node_absorbed_into (const GraftPlan *plan, int node);
+/* The value whose gradient the node's backward reads as dout[0]: its first
+ * output, or, for a node with a fused activation, the activation's
+ * output. */
+int graft_plan_node_grad_output (const GraftPlan *plan, int node);
 
 /* One-shot convenience: plan for the inputs' shapes, run, and return new
  * copies of the graph outputs (n = graph->n_outputs). */

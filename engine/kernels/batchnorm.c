@@ -6,13 +6,24 @@
 
 #include <math.h>
 
+/* dy where the gradient of a clamped output y passes, else 0 (see
+ * GraftClamp). hi_eq is hi when it passes at y == hi, else NaN (equal to
+ * nothing). Comparisons and bitwise ops on values loaded unconditionally,
+ * so that the loops stay vectorized. */
+static inline float
+masked_grad (float dy, float y, float lo, float hi, float hi_eq)
+{
+  return ((y > lo) & ((y < hi) | (y == hi_eq))) ? dy : 0.0f;
+}
+
 /* out[n, c, :] = in[n, c, :] * a[c] + b[c], the affine form both modes
- * reduce to. */
+ * reduce to, then clamped when clamp is not NULL. */
 static void
 apply_affine (float *out,
               const float *in,
               const float *a,
               const float *b,
+              const GraftClamp *clamp,
               int N,
               int C,
               size_t S)
@@ -29,9 +40,24 @@ apply_affine (float *out,
       const float *x = in + (size_t) nc * S;
       float *y = out + (size_t) nc * S;
       float ac = a[c], bc = b[c];
+      if (clamp)
+        {
+          /* The comparisons of graft_clip_forward: NaN passes through. */
+          float lo = clamp->lo, hi = clamp->hi;
 #pragma omp simd
-      for (size_t i = 0; i < S; i++)
-        y[i] = x[i] * ac + bc;
+          for (size_t i = 0; i < S; i++)
+            {
+              float v = x[i] * ac + bc;
+              v = v < lo ? lo : v;
+              y[i] = v > hi ? hi : v;
+            }
+        }
+      else
+        {
+#pragma omp simd
+          for (size_t i = 0; i < S; i++)
+            y[i] = x[i] * ac + bc;
+        }
     }
 }
 
@@ -43,6 +69,7 @@ normalize_with (float *out,
                 const float *mean,
                 const float *var,
                 float epsilon,
+                const GraftClamp *clamp,
                 int N,
                 int C,
                 size_t S)
@@ -56,7 +83,7 @@ normalize_with (float *out,
       a[c] = (float) (scale[c] * inv_std);
       b[c] = (float) (bias[c] - mean[c] * scale[c] * inv_std);
     }
-  apply_affine (out, in, a, b, N, C, S);
+  apply_affine (out, in, a, b, clamp, N, C, S);
   g_free (a);
   g_free (b);
 }
@@ -73,7 +100,23 @@ graft_batchnorm_forward_inference (float *out,
                                    int C,
                                    size_t S)
 {
-  normalize_with (out, in, scale, bias, mean, var, epsilon, N, C, S);
+  normalize_with (out, in, scale, bias, mean, var, epsilon, NULL, N, C, S);
+}
+
+void
+graft_batchnorm_forward_inference_clamp (float *out,
+                                         const float *in,
+                                         const float *scale,
+                                         const float *bias,
+                                         const float *mean,
+                                         const float *var,
+                                         float epsilon,
+                                         const GraftClamp *clamp,
+                                         int N,
+                                         int C,
+                                         size_t S)
+{
+  normalize_with (out, in, scale, bias, mean, var, epsilon, clamp, N, C, S);
 }
 
 /* Per channel, planes summed in float (vectorized) and the planes in
@@ -101,6 +144,8 @@ channel_moments (double *mean,
                  double *sum_dy,
                  double *sum_dy_xc,
                  const float *dout,
+                 const float *yout,
+                 const GraftClamp *clamp,
                  const float *in,
                  int c,
                  int N,
@@ -115,7 +160,28 @@ channel_moments (double *mean,
     {
       const float *x = in + ((size_t) n * C + c) * S;
       float p1 = 0.0f, p2 = 0.0f;
-      if (dout)
+      if (dout && yout)
+        {
+          /* dout masked by the clamped output (see GraftClamp). */
+          const float *dy = dout + ((size_t) n * C + c) * S;
+          const float *y = yout + ((size_t) n * C + c) * S;
+          float lo = clamp->lo, hi = clamp->hi;
+          float hi_eq = clamp->upper_inclusive ? hi : NAN;
+          float q1 = 0.0f, q2 = 0.0f;
+#pragma omp simd reduction(+ : p1, p2, q1, q2)
+          for (size_t i = 0; i < S; i++)
+            {
+              float xs = x[i] - shift;
+              float d = masked_grad (dy[i], y[i], lo, hi, hi_eq);
+              p1 += xs;
+              p2 += xs * xs;
+              q1 += d;
+              q2 += d * xs;
+            }
+          d1 += q1;
+          d2 += q2;
+        }
+      else if (dout)
         {
           const float *dy = dout + ((size_t) n * C + c) * S;
           float q1 = 0.0f, q2 = 0.0f;
@@ -173,7 +239,8 @@ graft_batchnorm_batch_stats (float *batch_mean,
   for (int c = 0; c < C; c++)
     {
       double mean, var;
-      channel_moments (&mean, &var, NULL, NULL, NULL, in, c, N, C, S);
+      channel_moments (&mean, &var, NULL, NULL, NULL, NULL, NULL, in, c, N, C,
+                       S);
       batch_mean[c] = (float) mean;
       batch_var[c] = (float) var;
     }
@@ -192,8 +259,26 @@ graft_batchnorm_forward_training (float *out,
                                   size_t S)
 {
   graft_batchnorm_batch_stats (batch_mean, batch_var, in, N, C, S);
-  normalize_with (out, in, scale, bias, batch_mean, batch_var, epsilon, N, C,
-                  S);
+  normalize_with (out, in, scale, bias, batch_mean, batch_var, epsilon, NULL, N,
+                  C, S);
+}
+
+void
+graft_batchnorm_forward_training_clamp (float *out,
+                                        float *batch_mean,
+                                        float *batch_var,
+                                        const float *in,
+                                        const float *scale,
+                                        const float *bias,
+                                        float epsilon,
+                                        const GraftClamp *clamp,
+                                        int N,
+                                        int C,
+                                        size_t S)
+{
+  graft_batchnorm_batch_stats (batch_mean, batch_var, in, N, C, S);
+  normalize_with (out, in, scale, bias, batch_mean, batch_var, epsilon, clamp,
+                  N, C, S);
 }
 
 void
@@ -212,6 +297,8 @@ static void
 channel_sums (double *sum_dy,
               double *sum_dy_xc,
               const float *dout,
+              const float *yout,
+              const GraftClamp *clamp,
               const float *in,
               float mean,
               int c,
@@ -225,11 +312,28 @@ channel_sums (double *sum_dy,
       const float *x = in + ((size_t) n * C + c) * S;
       const float *dy = dout + ((size_t) n * C + c) * S;
       float p1 = 0.0f, p2 = 0.0f;
-#pragma omp simd reduction(+ : p1, p2)
-      for (size_t i = 0; i < S; i++)
+      if (yout)
         {
-          p1 += dy[i];
-          p2 += dy[i] * (x[i] - mean);
+          /* dout masked by the clamped output (see GraftClamp). */
+          const float *y = yout + ((size_t) n * C + c) * S;
+          float lo = clamp->lo, hi = clamp->hi;
+          float hi_eq = clamp->upper_inclusive ? hi : NAN;
+#pragma omp simd reduction(+ : p1, p2)
+          for (size_t i = 0; i < S; i++)
+            {
+              float d = masked_grad (dy[i], y[i], lo, hi, hi_eq);
+              p1 += d;
+              p2 += d * (x[i] - mean);
+            }
+        }
+      else
+        {
+#pragma omp simd reduction(+ : p1, p2)
+          for (size_t i = 0; i < S; i++)
+            {
+              p1 += dy[i];
+              p2 += dy[i] * (x[i] - mean);
+            }
         }
       s1 += p1;
       s2 += p2;
@@ -245,6 +349,8 @@ backward_training_channel (float *dinput,
                            float *dscale,
                            float *dbias,
                            const float *dout,
+                           const float *yout,
+                           const GraftClamp *clamp,
                            const float *in,
                            const float *scale,
                            double mean,
@@ -275,8 +381,33 @@ backward_training_channel (float *dinput,
       const float *x = in + ((size_t) n * C + c) * S;
       const float *dy = dout + ((size_t) n * C + c) * S;
       float *dx = dinput + ((size_t) n * C + c) * S;
+      if (yout)
+        {
+          /* dout masked by the clamped output (see GraftClamp). */
+          const float *y = yout + ((size_t) n * C + c) * S;
+          float lo = clamp->lo, hi = clamp->hi;
+          float hi_eq = clamp->upper_inclusive ? hi : NAN;
+          if (accumulate)
+            {
+#pragma omp simd
+              for (size_t i = 0; i < S; i++)
+                {
+                  float d = masked_grad (dy[i], y[i], lo, hi, hi_eq);
+                  dx[i] += kf * d + kxf * x[i] + k0f;
+                }
+            }
+          else
+            {
+#pragma omp simd
+              for (size_t i = 0; i < S; i++)
+                {
+                  float d = masked_grad (dy[i], y[i], lo, hi, hi_eq);
+                  dx[i] = kf * d + kxf * x[i] + k0f;
+                }
+            }
+        }
       /* Assigning skips reading dx: one stream less of three. */
-      if (accumulate)
+      else if (accumulate)
         {
 #pragma omp simd
           for (size_t i = 0; i < S; i++)
@@ -312,10 +443,11 @@ graft_batchnorm_backward_training (float *dinput,
   for (int c = 0; c < C; c++)
     {
       double sum_dy, sum_dy_xc;
-      channel_sums (&sum_dy, &sum_dy_xc, dout, in, batch_mean[c], c, N, C, S);
-      backward_training_channel (dinput, dscale, dbias, dout, in, scale,
-                                 batch_mean[c], batch_var[c], sum_dy, sum_dy_xc,
-                                 epsilon, c, N, C, S, TRUE);
+      channel_sums (&sum_dy, &sum_dy_xc, dout, NULL, NULL, in, batch_mean[c], c,
+                    N, C, S);
+      backward_training_channel (dinput, dscale, dbias, dout, NULL, NULL, in,
+                                 scale, batch_mean[c], batch_var[c], sum_dy,
+                                 sum_dy_xc, epsilon, c, N, C, S, TRUE);
     }
 }
 
@@ -324,6 +456,8 @@ backward_training_batch (float *dinput,
                          float *dscale,
                          float *dbias,
                          const float *dout,
+                         const float *yout,
+                         const GraftClamp *clamp,
                          const float *in,
                          const float *scale,
                          float epsilon,
@@ -339,10 +473,11 @@ backward_training_batch (float *dinput,
   for (int c = 0; c < C; c++)
     {
       double mean, var, sum_dy, sum_dy_xc;
-      channel_moments (&mean, &var, &sum_dy, &sum_dy_xc, dout, in, c, N, C, S);
-      backward_training_channel (dinput, dscale, dbias, dout, in, scale, mean,
-                                 var, sum_dy, sum_dy_xc, epsilon, c, N, C, S,
-                                 accumulate);
+      channel_moments (&mean, &var, &sum_dy, &sum_dy_xc, dout, yout, clamp, in,
+                       c, N, C, S);
+      backward_training_channel (dinput, dscale, dbias, dout, yout, clamp, in,
+                                 scale, mean, var, sum_dy, sum_dy_xc, epsilon,
+                                 c, N, C, S, accumulate);
     }
 }
 
@@ -358,8 +493,8 @@ graft_batchnorm_backward_training_batch (float *dinput,
                                          int C,
                                          size_t S)
 {
-  backward_training_batch (dinput, dscale, dbias, dout, in, scale, epsilon, N,
-                           C, S, TRUE);
+  backward_training_batch (dinput, dscale, dbias, dout, NULL, NULL, in, scale,
+                           epsilon, N, C, S, TRUE);
 }
 
 void
@@ -374,8 +509,27 @@ graft_batchnorm_backward_training_batch_assign (float *dinput,
                                                 int C,
                                                 size_t S)
 {
-  backward_training_batch (dinput, dscale, dbias, dout, in, scale, epsilon, N,
-                           C, S, FALSE);
+  backward_training_batch (dinput, dscale, dbias, dout, NULL, NULL, in, scale,
+                           epsilon, N, C, S, FALSE);
+}
+
+void
+graft_batchnorm_backward_training_masked (float *dinput,
+                                          float *dscale,
+                                          float *dbias,
+                                          const float *dout,
+                                          const float *out,
+                                          const float *in,
+                                          const float *scale,
+                                          float epsilon,
+                                          const GraftClamp *clamp,
+                                          int N,
+                                          int C,
+                                          size_t S,
+                                          gboolean accumulate)
+{
+  backward_training_batch (dinput, dscale, dbias, dout, out, clamp, in, scale,
+                           epsilon, N, C, S, accumulate);
 }
 
 static void
@@ -385,6 +539,8 @@ backward_inference (float *dinput,
                     float *dmean,
                     float *dvar,
                     const float *dout,
+                    const float *yout,
+                    const GraftClamp *clamp,
                     const float *in,
                     const float *scale,
                     const float *mean,
@@ -405,7 +561,8 @@ backward_inference (float *dinput,
       if (sums)
         {
           double sum_dy, sum_dy_xc;
-          channel_sums (&sum_dy, &sum_dy_xc, dout, in, mean[c], c, N, C, S);
+          channel_sums (&sum_dy, &sum_dy_xc, dout, yout, clamp, in, mean[c], c,
+                        N, C, S);
           if (dscale)
             dscale[c] += (float) (sum_dy_xc * inv_std);
           if (dbias)
@@ -422,7 +579,26 @@ backward_inference (float *dinput,
         {
           const float *dy = dout + ((size_t) n * C + c) * S;
           float *dx = dinput + ((size_t) n * C + c) * S;
-          if (accumulate)
+          if (yout)
+            {
+              /* dout masked by the clamped output (see GraftClamp). */
+              const float *y = yout + ((size_t) n * C + c) * S;
+              float lo = clamp->lo, hi = clamp->hi;
+              float hi_eq = clamp->upper_inclusive ? hi : NAN;
+              if (accumulate)
+                {
+#pragma omp simd
+                  for (size_t i = 0; i < S; i++)
+                    dx[i] += kf * (masked_grad (dy[i], y[i], lo, hi, hi_eq));
+                }
+              else
+                {
+#pragma omp simd
+                  for (size_t i = 0; i < S; i++)
+                    dx[i] = kf * (masked_grad (dy[i], y[i], lo, hi, hi_eq));
+                }
+            }
+          else if (accumulate)
             {
 #pragma omp simd
               for (size_t i = 0; i < S; i++)
@@ -454,8 +630,8 @@ graft_batchnorm_backward_inference (float *dinput,
                                     int C,
                                     size_t S)
 {
-  backward_inference (dinput, dscale, dbias, dmean, dvar, dout, in, scale, mean,
-                      var, epsilon, N, C, S, TRUE);
+  backward_inference (dinput, dscale, dbias, dmean, dvar, dout, NULL, NULL, in,
+                      scale, mean, var, epsilon, N, C, S, TRUE);
 }
 
 void
@@ -474,8 +650,31 @@ graft_batchnorm_backward_inference_assign (float *dinput,
                                            int C,
                                            size_t S)
 {
-  backward_inference (dinput, dscale, dbias, dmean, dvar, dout, in, scale, mean,
-                      var, epsilon, N, C, S, FALSE);
+  backward_inference (dinput, dscale, dbias, dmean, dvar, dout, NULL, NULL, in,
+                      scale, mean, var, epsilon, N, C, S, FALSE);
+}
+
+void
+graft_batchnorm_backward_inference_masked (float *dinput,
+                                           float *dscale,
+                                           float *dbias,
+                                           float *dmean,
+                                           float *dvar,
+                                           const float *dout,
+                                           const float *out,
+                                           const float *in,
+                                           const float *scale,
+                                           const float *mean,
+                                           const float *var,
+                                           float epsilon,
+                                           const GraftClamp *clamp,
+                                           int N,
+                                           int C,
+                                           size_t S,
+                                           gboolean accumulate)
+{
+  backward_inference (dinput, dscale, dbias, dmean, dvar, dout, out, clamp, in,
+                      scale, mean, var, epsilon, N, C, S, accumulate);
 }
 
 /* ---- reference backward: the textbook formulas, in double ---- */
@@ -572,4 +771,120 @@ graft_batchnorm_backward_inference_reference (float *dinput,
       if (dvar)
         dvar[c] += (float) dv;
     }
+}
+
+/* ---- references for the fused forms: the separate steps in turn ---- */
+
+/* The clamp alone, graft_clip_forward's comparisons. */
+static void
+clamp_reference (float *out, const GraftClamp *clamp, size_t n)
+{
+  for (size_t i = 0; i < n; i++)
+    {
+      float v = out[i] < clamp->lo ? clamp->lo : out[i];
+      out[i] = v > clamp->hi ? clamp->hi : v;
+    }
+}
+
+/* dout where the activation's gradient passes, 0 elsewhere: what the
+ * activation's backward from its output writes. */
+static float *
+mask_reference (const float *dout,
+                const float *out,
+                const GraftClamp *clamp,
+                size_t n)
+{
+  float *masked = g_new (float, MAX (n, 1));
+  for (size_t i = 0; i < n; i++)
+    {
+      gboolean passes = out[i] > clamp->lo &&
+                        (out[i] < clamp->hi ||
+                         (clamp->upper_inclusive && out[i] == clamp->hi));
+      masked[i] = passes ? dout[i] : 0.0f;
+    }
+  return masked;
+}
+
+void
+graft_batchnorm_forward_training_clamp_reference (float *out,
+                                                  float *batch_mean,
+                                                  float *batch_var,
+                                                  const float *in,
+                                                  const float *scale,
+                                                  const float *bias,
+                                                  float epsilon,
+                                                  const GraftClamp *clamp,
+                                                  int N,
+                                                  int C,
+                                                  size_t S)
+{
+  graft_batchnorm_forward_training (out, batch_mean, batch_var, in, scale, bias,
+                                    epsilon, N, C, S);
+  clamp_reference (out, clamp, (size_t) N * C * S);
+}
+
+void
+graft_batchnorm_forward_inference_clamp_reference (float *out,
+                                                   const float *in,
+                                                   const float *scale,
+                                                   const float *bias,
+                                                   const float *mean,
+                                                   const float *var,
+                                                   float epsilon,
+                                                   const GraftClamp *clamp,
+                                                   int N,
+                                                   int C,
+                                                   size_t S)
+{
+  graft_batchnorm_forward_inference (out, in, scale, bias, mean, var, epsilon,
+                                     N, C, S);
+  clamp_reference (out, clamp, (size_t) N * C * S);
+}
+
+void
+graft_batchnorm_backward_training_masked_reference (float *dinput,
+                                                    float *dscale,
+                                                    float *dbias,
+                                                    const float *dout,
+                                                    const float *out,
+                                                    const float *in,
+                                                    const float *scale,
+                                                    const float *batch_mean,
+                                                    const float *batch_var,
+                                                    float epsilon,
+                                                    const GraftClamp *clamp,
+                                                    int N,
+                                                    int C,
+                                                    size_t S)
+{
+  float *masked = mask_reference (dout, out, clamp, (size_t) N * C * S);
+  graft_batchnorm_backward_training_reference (dinput, dscale, dbias, masked,
+                                               in, scale, batch_mean, batch_var,
+                                               epsilon, N, C, S);
+  g_free (masked);
+}
+
+void
+graft_batchnorm_backward_inference_masked_reference (float *dinput,
+                                                     float *dscale,
+                                                     float *dbias,
+                                                     float *dmean,
+                                                     float *dvar,
+                                                     const float *dout,
+                                                     const float *out,
+                                                     const float *in,
+                                                     const float *scale,
+                                                     const float *mean,
+                                                     const float *var,
+                                                     float epsilon,
+                                                     const GraftClamp *clamp,
+                                                     int N,
+                                                     int C,
+                                                     size_t S)
+{
+  float *masked = mask_reference (dout, out, clamp, (size_t) N * C * S);
+  graft_batchnorm_backward_inference_reference (dinput, dscale, dbias, dmean,
+                                                dvar, masked, in, scale, mean,
+                                                var, epsilon, N, C, S);
+  g_free (masked);
 }

@@ -140,7 +140,145 @@ void graft_batchnorm_backward_inference_assign (float *dinput,
                                                 int C,
                                                 size_t S);
 
-/* Plain double-precision versions of the two above, for the tests. */
+/* ---- an activation fused after the normalization ----
+ * A Relu or Clip that runs in place over the normalized output can run
+ * inside the normalization's passes: forward writes
+ *   out = min (max (bn, lo), hi)
+ * by comparisons, as graft_clip_forward does (NaN passes through), and
+ * backward takes dout, the gradient of that clamped output, and out itself
+ * (y), and uses dout where lo < y < hi and 0 elsewhere, in every pass, as
+ * the activation's backward from its output would. Relu is lo 0, hi
+ * +inf, with upper_inclusive: its gradient passes at y = +inf, where
+ * Clip's (y < max) does not. The masked gradient is never written. */
+typedef struct
+{
+  float lo;
+  float hi;
+  gboolean upper_inclusive;
+} GraftClamp;
+
+/* graft_batchnorm_forward_inference followed by the clamp. */
+void graft_batchnorm_forward_inference_clamp (float *out,
+                                              const float *in,
+                                              const float *scale,
+                                              const float *bias,
+                                              const float *mean,
+                                              const float *var,
+                                              float epsilon,
+                                              const GraftClamp *clamp,
+                                              int N,
+                                              int C,
+                                              size_t S);
+
+/* graft_batchnorm_forward_training followed by the clamp. */
+void graft_batchnorm_forward_training_clamp (float *out,
+                                             float *batch_mean,
+                                             float *batch_var,
+                                             const float *in,
+                                             const float *scale,
+                                             const float *bias,
+                                             float epsilon,
+                                             const GraftClamp *clamp,
+                                             int N,
+                                             int C,
+                                             size_t S);
+
+/* graft_batchnorm_backward_training_batch(_assign) of the masked dout; out
+ * (N, C, S) is the clamped forward output. dinput accumulates, or is
+ * assigned when accumulate is FALSE; dscale and dbias accumulate. */
+void graft_batchnorm_backward_training_masked (float *dinput,
+                                               float *dscale,
+                                               float *dbias,
+                                               const float *dout,
+                                               const float *out,
+                                               const float *in,
+                                               const float *scale,
+                                               float epsilon,
+                                               const GraftClamp *clamp,
+                                               int N,
+                                               int C,
+                                               size_t S,
+                                               gboolean accumulate);
+
+/* graft_batchnorm_backward_inference(_assign) of the masked dout. */
+void graft_batchnorm_backward_inference_masked (float *dinput,
+                                                float *dscale,
+                                                float *dbias,
+                                                float *dmean,
+                                                float *dvar,
+                                                const float *dout,
+                                                const float *out,
+                                                const float *in,
+                                                const float *scale,
+                                                const float *mean,
+                                                const float *var,
+                                                float epsilon,
+                                                const GraftClamp *clamp,
+                                                int N,
+                                                int C,
+                                                size_t S,
+                                                gboolean accumulate);
+
+/* References for the fused forms, composed of the separate steps: the
+ * forward kernel then a plain clamp loop; a plain mask loop then the
+ * double-precision backward references below (which accumulate). */
+void graft_batchnorm_forward_training_clamp_reference (float *out,
+                                                       float *batch_mean,
+                                                       float *batch_var,
+                                                       const float *in,
+                                                       const float *scale,
+                                                       const float *bias,
+                                                       float epsilon,
+                                                       const GraftClamp *clamp,
+                                                       int N,
+                                                       int C,
+                                                       size_t S);
+void graft_batchnorm_forward_inference_clamp_reference (float *out,
+                                                        const float *in,
+                                                        const float *scale,
+                                                        const float *bias,
+                                                        const float *mean,
+                                                        const float *var,
+                                                        float epsilon,
+                                                        const GraftClamp *clamp,
+                                                        int N,
+                                                        int C,
+                                                        size_t S);
+void
+graft_batchnorm_backward_training_masked_reference (float *dinput,
+                                                    float *dscale,
+                                                    float *dbias,
+                                                    const float *dout,
+                                                    const float *out,
+                                                    const float *in,
+                                                    const float *scale,
+                                                    const float *batch_mean,
+                                                    const float *batch_var,
+                                                    float epsilon,
+                                                    const GraftClamp *clamp,
+                                                    int N,
+                                                    int C,
+                                                    size_t S);
+void
+graft_batchnorm_backward_inference_masked_reference (float *dinput,
+                                                     float *dscale,
+                                                     float *dbias,
+                                                     float *dmean,
+                                                     float *dvar,
+                                                     const float *dout,
+                                                     const float *out,
+                                                     const float *in,
+                                                     const float *scale,
+                                                     const float *mean,
+                                                     const float *var,
+                                                     float epsilon,
+                                                     const GraftClamp *clamp,
+                                                     int N,
+                                                     int C,
+                                                     size_t S);
+
+/* Plain double-precision versions of the training and inference
+ * backward, for the tests. */
 void graft_batchnorm_backward_training_reference (float *dinput,
                                                   float *dscale,
                                                   float *dbias,

@@ -353,9 +353,43 @@ clip_backward (const GraftNode *node,
                          n, min, max, TRUE);
 }
 
+/* ---- bounds, for fusing into the op before (see ops.h clamp_bounds) ---- */
+
+static gboolean
+relu_clamp_bounds (const GraftNode *node,
+                   const GraftTensor *const *in,
+                   float *lo,
+                   float *hi,
+                   gboolean *upper_inclusive)
+{
+  /* x < 0 ? 0 : x is the clamp to [0, +inf]; its gradient passes where
+   * y > 0, +inf included. */
+  *lo = 0.0f;
+  *hi = INFINITY;
+  *upper_inclusive = TRUE;
+  return in[0]->dtype == GRAFT_DTYPE_FLOAT;
+}
+
+static gboolean
+clip_clamp_bounds (const GraftNode *node,
+                   const GraftTensor *const *in,
+                   float *lo,
+                   float *hi,
+                   gboolean *upper_inclusive)
+{
+  const ActivationParams *p = node->params;
+
+  if (in[0]->dtype != GRAFT_DTYPE_FLOAT)
+    return FALSE;
+  *lo = p->bounds_from_attrs ? p->min : CLIP_BOUND (float, 1, -INFINITY);
+  *hi = p->bounds_from_attrs ? p->max : CLIP_BOUND (float, 2, INFINITY);
+  *upper_inclusive = FALSE; /* clip_backward: min < y < max */
+  return TRUE;
+}
+
 /* ---- definitions ---- */
 
-#define UNARY_DEF(NAME, OP, PREPARE, FORWARD, BACKWARD, INPLACE)               \
+#define UNARY_DEF(NAME, OP, PREPARE, FORWARD, BACKWARD, INPLACE, CLAMP_BOUNDS) \
   const GraftOpDef NAME = {                                                    \
     .op_type = OP,                                                             \
     .min_inputs = 1,                                                           \
@@ -369,6 +403,7 @@ clip_backward (const GraftNode *node,
     .overwrites_output = TRUE, /* elementwise assignment */                    \
     .backward_assigns = TRUE,                                                  \
     .inplace_forward = INPLACE,                                                \
+    .clamp_bounds = CLAMP_BOUNDS,                                              \
   }
 
 extern const GraftOpDef graft_op_relu, graft_op_sigmoid, graft_op_tanh,
@@ -376,29 +411,44 @@ extern const GraftOpDef graft_op_relu, graft_op_sigmoid, graft_op_tanh,
     graft_op_hard_sigmoid, graft_op_clip;
 
 /* INPLACE: the ops whose backward reads only their output. */
-UNARY_DEF (graft_op_relu, "Relu", NULL, relu_forward, relu_backward, TRUE);
+UNARY_DEF (graft_op_relu,
+           "Relu",
+           NULL,
+           relu_forward,
+           relu_backward,
+           TRUE,
+           relu_clamp_bounds);
+UNARY_DEF (graft_op_sigmoid,
+           "Sigmoid",
+           NULL,
+           sigmoid_forward,
+           sigmoid_backward,
+           TRUE,
+           NULL);
 UNARY_DEF (
-    graft_op_sigmoid, "Sigmoid", NULL, sigmoid_forward, sigmoid_backward, TRUE);
-UNARY_DEF (graft_op_tanh, "Tanh", NULL, tanh_forward, tanh_backward, TRUE);
-UNARY_DEF (graft_op_exp, "Exp", NULL, exp_forward, exp_backward, TRUE);
+    graft_op_tanh, "Tanh", NULL, tanh_forward, tanh_backward, TRUE, NULL);
+UNARY_DEF (graft_op_exp, "Exp", NULL, exp_forward, exp_backward, TRUE, NULL);
 UNARY_DEF (graft_op_hard_swish,
            "HardSwish",
            NULL,
            hard_swish_forward,
            hard_swish_backward,
-           FALSE);
+           FALSE,
+           NULL);
 UNARY_DEF (graft_op_leaky_relu,
            "LeakyRelu",
            leaky_relu_prepare,
            leaky_relu_forward,
            leaky_relu_backward,
-           FALSE);
+           FALSE,
+           NULL);
 UNARY_DEF (graft_op_hard_sigmoid,
            "HardSigmoid",
            hard_sigmoid_prepare,
            hard_sigmoid_forward,
            hard_sigmoid_backward,
-           FALSE);
+           FALSE,
+           NULL);
 
 const GraftOpDef graft_op_clip = {
   .op_type = "Clip",
@@ -413,4 +463,5 @@ const GraftOpDef graft_op_clip = {
   .overwrites_output = TRUE, /* every dtype's loop assigns each element */
   .backward_assigns = TRUE,
   .inplace_forward = TRUE,
+  .clamp_bounds = clip_clamp_bounds,
 };

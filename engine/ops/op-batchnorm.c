@@ -137,6 +137,18 @@ batchnorm_infer (const GraftNode *node,
   return TRUE;
 }
 
+/* The activation the plan fused into this node, or NULL. */
+static const GraftClamp *
+fused_clamp (const GraftWorkspace *ws, GraftClamp *storage)
+{
+  if (!ws->clamp)
+    return NULL;
+  storage->lo = ws->clamp_lo;
+  storage->hi = ws->clamp_hi;
+  storage->upper_inclusive = ws->clamp_upper_inclusive;
+  return storage;
+}
+
 static void
 batchnorm_forward (const GraftNode *node,
                    const GraftTensor *const *in,
@@ -147,23 +159,35 @@ batchnorm_forward (const GraftNode *node,
   const GraftTensor *x = in[0];
   int N = (int) x->shape.dims[0], C = (int) x->shape.dims[1];
   size_t S = 1;
+  GraftClamp storage;
+  const GraftClamp *clamp = fused_clamp (ws, &storage);
 
   for (int i = 2; i < x->shape.ndim; i++)
     S *= (size_t) x->shape.dims[i];
 
   if (!p->training)
     {
-      graft_batchnorm_forward_inference (out[0]->data, x->data, in[1]->data,
-                                         in[2]->data, in[3]->data, in[4]->data,
-                                         p->epsilon, N, C, S);
+      if (clamp)
+        graft_batchnorm_forward_inference_clamp (
+            out[0]->data, x->data, in[1]->data, in[2]->data, in[3]->data,
+            in[4]->data, p->epsilon, clamp, N, C, S);
+      else
+        graft_batchnorm_forward_inference (out[0]->data, x->data, in[1]->data,
+                                           in[2]->data, in[3]->data,
+                                           in[4]->data, p->epsilon, N, C, S);
       return;
     }
 
   float *batch_mean = graft_workspace_floats (ws, 2 * (size_t) C + 1);
   float *batch_var = batch_mean + C;
-  graft_batchnorm_forward_training (out[0]->data, batch_mean, batch_var,
-                                    x->data, in[1]->data, in[2]->data,
-                                    p->epsilon, N, C, S);
+  if (clamp)
+    graft_batchnorm_forward_training_clamp (out[0]->data, batch_mean, batch_var,
+                                            x->data, in[1]->data, in[2]->data,
+                                            p->epsilon, clamp, N, C, S);
+  else
+    graft_batchnorm_forward_training (out[0]->data, batch_mean, batch_var,
+                                      x->data, in[1]->data, in[2]->data,
+                                      p->epsilon, N, C, S);
   if (node->n_outputs > 1 && out[1] != NULL)
     graft_batchnorm_update_running (out[1]->data, in[3]->data, batch_mean,
                                     p->momentum, C);
@@ -198,13 +222,20 @@ batchnorm_forward_train (const GraftNode *node,
   const BatchNormParams *p = node->params;
   int N, C;
   size_t S;
+  GraftClamp storage;
+  const GraftClamp *clamp = fused_clamp (ws, &storage);
   batchnorm_dims (in[0], &N, &C, &S);
 
   float *batch_mean = graft_workspace_floats (ws, 2 * (size_t) C + 1);
   float *batch_var = batch_mean + C;
-  graft_batchnorm_forward_training (out[0]->data, batch_mean, batch_var,
-                                    in[0]->data, in[1]->data, in[2]->data,
-                                    p->epsilon, N, C, S);
+  if (clamp)
+    graft_batchnorm_forward_training_clamp (
+        out[0]->data, batch_mean, batch_var, in[0]->data, in[1]->data,
+        in[2]->data, p->epsilon, clamp, N, C, S);
+  else
+    graft_batchnorm_forward_training (out[0]->data, batch_mean, batch_var,
+                                      in[0]->data, in[1]->data, in[2]->data,
+                                      p->epsilon, N, C, S);
   double count = (double) N * S;
   if (count > 1)
     for (int c = 0; c < C; c++)
@@ -223,7 +254,9 @@ batchnorm_forward_train (const GraftNode *node,
  * get PyTorch's full gradient, mean and var none (Y does not depend on
  * them); the statistics are recomputed from X, which keeps the op
  * stateless. Inference: the per-channel affine map's gradient, mean and
- * var included. */
+ * var included. With a fused activation (ws->clamp), dout is the gradient
+ * of the activation's output, which out[0] holds, and is masked on the
+ * fly. */
 static void
 batchnorm_backward (const GraftNode *node,
                     gboolean train,
@@ -241,12 +274,30 @@ batchnorm_backward (const GraftNode *node,
   float *dscale = din[1] ? din[1]->data : NULL;
   float *dbias = din[2] ? din[2]->data : NULL;
   gboolean assign_dx = dx && graft_din_assign (ws, 0);
+  GraftClamp storage;
+  const GraftClamp *clamp = fused_clamp (ws, &storage);
 
   /* The per-channel gradients are C floats: zeroing them costs nothing,
    * so only dx has an assigning kernel. */
   for (int k = 1; k < 5; k++)
     if (din[k] && graft_din_assign (ws, k))
       memset (din[k]->data, 0, sizeof (float) * C);
+  if (clamp && (train || p->training))
+    {
+      graft_batchnorm_backward_training_masked (
+          dx, dscale, dbias, dout[0]->data, out[0]->data, in[0]->data,
+          in[1]->data, p->epsilon, clamp, N, C, S, !assign_dx);
+      return;
+    }
+  if (clamp)
+    {
+      graft_batchnorm_backward_inference_masked (
+          dx, dscale, dbias, din[3] ? din[3]->data : NULL,
+          din[4] ? din[4]->data : NULL, dout[0]->data, out[0]->data,
+          in[0]->data, in[1]->data, in[3]->data, in[4]->data, p->epsilon, clamp,
+          N, C, S, !assign_dx);
+      return;
+    }
   if (train || p->training)
     {
       (assign_dx ? graft_batchnorm_backward_training_batch_assign
@@ -280,4 +331,5 @@ const GraftOpDef graft_op_batch_normalization = {
   /* Backward recomputes the statistics from X: Y may be overwritten by
    * an in-place activation after it. */
   .backward_ignores_output = TRUE,
+  .fuses_clamp = TRUE,
 };

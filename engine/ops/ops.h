@@ -44,6 +44,16 @@ typedef struct
    * (=) rather than add to (+=). Never set for an input that shares its
    * gradient tensor with another input of the node. */
   guint64 assign;
+  /* Set by the graph for one forward or backward call of an op with
+   * fuses_clamp whose activation the plan fused into it (see
+   * graft_plan_fuse_activations): forward writes min (max (y, lo), hi)
+   * over out[0]; backward receives in dout[0] the gradient of that clamped
+   * output, and out[0] holds it, and uses dout[0] only where
+   * lo < out[0] < hi (out[0] <= hi too when clamp_upper_inclusive). */
+  gboolean clamp;
+  float clamp_lo;
+  float clamp_hi;
+  gboolean clamp_upper_inclusive;
 } GraftWorkspace;
 
 /* Whether backward must assign din[k] (see GraftWorkspace.assign). */
@@ -152,6 +162,19 @@ struct _GraftOpDef
   /* TRUE when backward never reads the data of out[]: a consumer may then
    * overwrite the output in place (see inplace_forward). */
   gboolean backward_ignores_output;
+
+  /* For an activation that is a clamp (Relu; Clip with constant bounds):
+   * its bounds, and whether its gradient passes at y == hi (Relu's, at
+   * +inf). in[] as for forward. FALSE, or NULL: not a clamp here. */
+  gboolean (*clamp_bounds) (const GraftNode *node,
+                            const GraftTensor *const *in,
+                            float *lo,
+                            float *hi,
+                            gboolean *upper_inclusive);
+
+  /* TRUE when forward, forward_train and backward honour ws->clamp: a
+   * clamp activation after the op runs inside the op's passes. */
+  gboolean fuses_clamp;
 };
 
 /* The op for an ONNX op_type in the default domain, or NULL. */

@@ -32,6 +32,7 @@ typedef struct
   int n_zero_values;
   size_t grad_floats;          /* floats in arena (for tests and reports) */
   size_t grad_floats_unshared; /* what one buffer per value would take */
+  int n_fused;                 /* activations fused into the BN before */
   float *probs;                /* (batch, n_classes) */
 } PlanState;
 
@@ -66,6 +67,10 @@ struct _GraftTrainer
   GCond pause_cond;
   gboolean paused;
   GArray *history; /* GraftEpochRecord */
+  /* Fuse in-place Relu/Clip into the BatchNormalization before them (see
+   * graft_plan_fuse_activations); environment GRAFT_NO_FUSE=1 turns it
+   * off, for comparisons. Read by plans made afterwards. */
+  gboolean fuse_activations;
 };
 
 gboolean graft_trainer_node_train_mode (const GraftTrainer *t, int n);

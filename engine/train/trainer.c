@@ -242,6 +242,7 @@ trainer_alloc (const GraftTrainConfig *config, int n_classes)
   t->plans = g_ptr_array_new_with_free_func (plan_state_free);
   t->params = g_array_new (FALSE, TRUE, sizeof (GraftParamRef));
   t->history = g_array_new (FALSE, TRUE, sizeof (GraftEpochRecord));
+  t->fuse_activations = g_strcmp0 (g_getenv ("GRAFT_NO_FUSE"), "1") != 0;
   return t;
 }
 
@@ -447,7 +448,9 @@ prepare_params (GraftTrainer *t)
 /* Which node writes each gradient first in the backward pass, and so
  * assigns it (ps->assign), walking the nodes as graft_trainer_backward
  * does: a node runs when its first output has a gradient and one of its
- * inputs wants one. wanted[v]: a gradient buffer may be kept for v.
+ * inputs wants one (the output of its fused activation when it has one;
+ * a fused activation does not run). wanted[v]: a gradient buffer may be
+ * kept for v.
  * first_writer[v] gets that node (n_nodes for the loss), -1 when nothing
  * writes v. */
 static void
@@ -465,7 +468,8 @@ schedule_writers (GraftTrainer *t,
     {
       const GraftNode *node = &g->nodes[n];
       gboolean any = FALSE;
-      if (first_writer[node->outputs[0]] < 0)
+      if (graft_plan_node_absorbed_into (ps->plan, n) >= 0 ||
+          first_writer[graft_plan_node_grad_output (ps->plan, n)] < 0)
         continue;
       for (int k = 0; k < node->n_inputs; k++)
         any = any || (node->inputs[k] >= 0 && wanted[node->inputs[k]]);
@@ -588,6 +592,10 @@ plan_gradients (GraftTrainer *t, PlanState *ps)
              g->values[v].producer >= t->first_trainable)
       wanted[v] =
           graft_plan_value_info (ps->plan, v)->dtype == GRAFT_DTYPE_FLOAT;
+  /* Between a BN and its fused activation no gradient is ever formed. */
+  for (int n = t->first_trainable; n < g->n_nodes; n++)
+    if (graft_plan_node_absorbed_into (ps->plan, n) >= 0)
+      wanted[g->nodes[n].inputs[0]] = FALSE;
   ps->assign = g_new0 (guint64, MAX (g->n_nodes, 1));
   schedule_writers (t, ps, wanted, first_writer);
 
@@ -601,9 +609,13 @@ plan_gradients (GraftTrainer *t, PlanState *ps)
         }
       else if (wanted[v] && first_writer[v] >= 0)
         {
+          /* A fused activation's output gradient is read by the BN it
+           * runs in. */
+          int producer = g->values[v].producer;
+          int into = graft_plan_node_absorbed_into (ps->plan, producer);
           GradLife l = { .value = v,
                          .start = first_writer[v],
-                         .end = g->values[v].producer };
+                         .end = into >= 0 ? into : producer };
           l.floats = (size_t) graft_shape_numel (
               &graft_plan_value_info (ps->plan, v)->shape);
           g_array_append_val (lives, l);
@@ -642,6 +654,8 @@ graft_trainer_get_plan (GraftTrainer *t, int batch, GError **error)
   ps->owned = g_new0 (gboolean, g->n_values);
   ps->probs = g_new (float, (size_t) batch * t->n_classes);
   graft_plan_share_inplace (ps->plan, t->first_trainable);
+  if (t->fuse_activations)
+    ps->n_fused = graft_plan_fuse_activations (ps->plan, t->first_trainable);
   plan_gradients (t, ps);
   g_ptr_array_add (t->plans, ps);
   return ps;
