@@ -371,6 +371,24 @@ test_kernels_conv (void)
   check_conv ("no output positions", empty);
 }
 
+/* Depthwise paths the symmetric shapes above miss: stride 1 read flat with
+ * asymmetric pads and a multiplier, stride 2 by phase planes with odd
+ * sizes, and by rows on a wide plane. */
+static void
+test_kernels_conv_depthwise (void)
+{
+  GraftConvGeometry flat = conv_geometry (2, 3, 14, 14, 6, 3, 1, 1, 3);
+  flat.pad_top = flat.pad_left = 2;
+  flat.pad_bottom = flat.pad_right = 0;
+  check_conv ("depthwise 3x3 stride 1, pads 2 0, multiplier 2", flat);
+  GraftConvGeometry phase = conv_geometry (1, 4, 15, 13, 8, 3, 2, 1, 4);
+  phase.pad_top = 0;
+  phase.pad_right = 0;
+  check_conv ("depthwise 3x3 stride 2, odd sizes, multiplier 2", phase);
+  check_conv ("depthwise 3x3 stride 2, wide plane",
+              conv_geometry (2, 3, 7, 41, 3, 3, 2, 1, 3));
+}
+
 /* ---- the trainer against the former scheme ---- */
 
 #define N_CLASSES 3
@@ -652,6 +670,8 @@ main (int argc, char **argv)
   g_test_add_func ("/grad-schedule/kernels/batchnorm", test_kernels_batchnorm);
   g_test_add_func ("/grad-schedule/kernels/pool", test_kernels_pool);
   g_test_add_func ("/grad-schedule/kernels/conv", test_kernels_conv);
+  g_test_add_func ("/grad-schedule/kernels/conv-depthwise",
+                   test_kernels_conv_depthwise);
   g_test_add_func ("/grad-schedule/trainer/tiny-resnet",
                    test_trainer_tiny_resnet);
   g_test_add_func ("/grad-schedule/trainer/small-graph",

@@ -1414,6 +1414,47 @@ test_op_pad_backward (void)
   g_rand_free (rng);
 }
 
+/* Depthwise 3x3 backward on the shapes its paths split on (see
+ * test-kernels-spatial's depthwise-shapes), each gradient alone and all
+ * together, on one and two threads. */
+static void
+test_conv_depthwise_shapes (void)
+{
+  GRand *rng = g_rand_new_with_seed (22);
+  const GraftConvGeometry cases[] = {
+    /* N, C, H, W, OC, OH, OW, KH, KW, group, strides, dilations, pads
+     * top, left, bottom, right. 3x3 stride 1 read flat: 7x7, 14x14
+     * (several mask periods) with multiplier 2, asymmetric pads */
+    { 1, 4, 7, 7, 4, 0, 0, 3, 3, 4, 1, 1, 1, 1, 1, 1, 1, 1 },
+    { 3, 3, 14, 14, 6, 0, 0, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },
+    { 2, 3, 12, 19, 3, 0, 0, 3, 3, 3, 1, 1, 1, 1, 2, 2, 0, 0 },
+    { 1, 2, 9, 33, 4, 0, 0, 3, 3, 2, 1, 1, 1, 1, 0, 0, 1, 2 },
+    /* stride 2 phase planes: 14 -> 7, odd sizes with asymmetric pads and
+     * multipliers, 7 -> 4 */
+    { 2, 5, 14, 14, 5, 0, 0, 3, 3, 5, 2, 2, 1, 1, 1, 1, 1, 1 },
+    { 1, 3, 15, 13, 6, 0, 0, 3, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0 },
+    { 2, 2, 7, 7, 6, 0, 0, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1 },
+    /* stride 2 on planes wide enough for the row kernels */
+    { 2, 3, 9, 40, 3, 0, 0, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 },
+    { 1, 2, 7, 41, 4, 0, 0, 3, 3, 2, 2, 2, 1, 1, 1, 0, 0, 1 },
+  };
+  int saved = omp_get_max_threads ();
+
+  for (int threads = 1; threads <= 2; threads++)
+    {
+      omp_set_num_threads (threads);
+      for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+        {
+          GraftConvGeometry g = cases[i];
+          g_assert_true (conv_geometry_finish (&g));
+          for (int wanted = 1; wanted <= 7; wanted++)
+            check_conv_vs_reference (rng, &g, wanted);
+        }
+    }
+  omp_set_num_threads (saved);
+  g_rand_free (rng);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1421,6 +1462,8 @@ main (int argc, char **argv)
   g_test_add_func ("/grad-spatial/conv/finite-differences",
                    test_conv_finite_differences);
   g_test_add_func ("/grad-spatial/conv/vs-reference", test_conv_random);
+  g_test_add_func ("/grad-spatial/conv/depthwise-shapes",
+                   test_conv_depthwise_shapes);
   g_test_add_func ("/grad-spatial/conv/deterministic", test_conv_deterministic);
   g_test_add_func ("/grad-spatial/conv/op", test_op_conv_backward);
   g_test_add_func ("/grad-spatial/batchnorm/finite-differences",

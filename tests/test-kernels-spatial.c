@@ -15,6 +15,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 
 /* ---- helpers ---- */
@@ -1084,6 +1085,46 @@ test_op_pad (void)
   g_free (node.params);
 }
 
+/* The depthwise 3x3 kernels on the shapes their paths split on: flat
+ * stride 1 on small and wide planes, stride 2 by phase planes and by rows,
+ * N = 1, channel multipliers, asymmetric pads, one and two threads. */
+static void
+test_conv_depthwise_shapes (void)
+{
+  GRand *rng = g_rand_new_with_seed (21);
+  const GraftConvGeometry cases[] = {
+    /* N, C, H, W, OC, OH, OW, KH, KW, group, strides, dilations, pads
+     * top, left, bottom, right. 3x3 stride 1 read flat: 7x7, 14x14
+     * (several mask periods) with multiplier 2, asymmetric pads */
+    { 1, 4, 7, 7, 4, 0, 0, 3, 3, 4, 1, 1, 1, 1, 1, 1, 1, 1 },
+    { 3, 3, 14, 14, 6, 0, 0, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },
+    { 2, 3, 12, 19, 3, 0, 0, 3, 3, 3, 1, 1, 1, 1, 2, 2, 0, 0 },
+    { 1, 2, 9, 33, 4, 0, 0, 3, 3, 2, 1, 1, 1, 1, 0, 0, 1, 2 },
+    /* stride 2 phase planes: 14 -> 7, odd sizes with asymmetric pads and
+     * multipliers, 7 -> 4 */
+    { 2, 5, 14, 14, 5, 0, 0, 3, 3, 5, 2, 2, 1, 1, 1, 1, 1, 1 },
+    { 1, 3, 15, 13, 6, 0, 0, 3, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0 },
+    { 2, 2, 7, 7, 6, 0, 0, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1 },
+    /* stride 2 on planes wide enough for the row kernels */
+    { 2, 3, 9, 40, 3, 0, 0, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 },
+    { 1, 2, 7, 41, 4, 0, 0, 3, 3, 2, 2, 2, 1, 1, 1, 0, 0, 1 },
+  };
+  int saved = omp_get_max_threads ();
+
+  for (int threads = 1; threads <= 2; threads++)
+    {
+      omp_set_num_threads (threads);
+      for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+        {
+          GraftConvGeometry g = cases[i];
+          g_assert_true (conv_geometry_finish (&g));
+          check_conv_geometry (rng, &g, i % 2 == 0);
+        }
+    }
+  omp_set_num_threads (saved);
+  g_rand_free (rng);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1093,6 +1134,8 @@ main (int argc, char **argv)
   g_test_add_func ("/spatial/conv/onnx-examples", test_conv_onnx_examples);
   g_test_add_func ("/spatial/conv/named-paths", test_conv_named_paths);
   g_test_add_func ("/spatial/conv/random", test_conv_random);
+  g_test_add_func ("/spatial/conv/depthwise-shapes",
+                   test_conv_depthwise_shapes);
   g_test_add_func ("/spatial/pool/hand-cases", test_pool_hand_cases);
   g_test_add_func ("/spatial/pool/random", test_pool_random);
   g_test_add_func ("/spatial/pool/global", test_global_pools);
