@@ -630,7 +630,7 @@ graft_chart_draw (GraftChart *self, cairo_t *cr, int width, int height)
       f->y_hi = ceil (f->y_hi / y_step - 1e-9) * y_step;
     }
 
-  double label_w = 0, last_label_w;
+  double label_w = 0, right_room = PAD;
   for (double v = f->y_lo; v <= f->y_hi + y_step / 2; v += y_step)
     {
       g_autofree char *text = format_tick (self, v, y_step);
@@ -639,21 +639,32 @@ graft_chart_draw (GraftChart *self, cairo_t *cr, int width, int height)
       layout_size (layout, &w, &h);
       label_w = MAX (label_w, w);
     }
-  /* The last x tick's label is centered on the right edge: room for half */
-  {
-    g_autofree char *text = g_strdup_printf ("%.0f", f->x_hi);
-    g_autoptr (PangoLayout) layout = make_layout (self, cr, text, 0.85);
-
-    layout_size (layout, &last_label_w, &h);
-  }
   f->left = PAD + y_title_h + 6 + label_w + TICK_LEN + 2;
-  f->width = width - f->left - MAX (PAD, last_label_w / 2 + 4);
-  if (f->width < 20)
-    f->width = 20;
 
-  x_step = nice_step (f->x_hi - f->x_lo, CLAMP ((int) (f->width / 70), 1, 10));
-  /* Epochs are whole numbers; halves only when there is little data. */
-  f->x_hi = ceil (f->x_hi / x_step - 1e-9) * x_step;
+  /* The last x tick's label is centered on the plot's right edge, so the
+   * plot leaves room for its right half. Its text ("4", "4.0", "1000")
+   * follows the step, and the step the plot's width: measure the label the
+   * width gives, and narrow the plot until it fits. */
+  double data_x_hi = f->x_hi;
+  for (int pass = 0; pass < 3; pass++)
+    {
+      f->width = MAX (width - f->left - right_room, 20);
+      x_step =
+          nice_step (data_x_hi - f->x_lo, CLAMP ((int) (f->width / 70), 1, 10));
+      /* Epochs are whole numbers; halves only when there is little data. */
+      f->x_hi = ceil (data_x_hi / x_step - 1e-9) * x_step;
+
+      g_autofree char *text =
+          g_strdup_printf ("%.*f", step_decimals (x_step), f->x_hi);
+      g_autoptr (PangoLayout) layout = make_layout (self, cr, text, 0.85);
+      double needed;
+
+      layout_size (layout, &w, &h);
+      needed = MAX (PAD, ceil (w / 2) + 2);
+      if (needed <= right_room)
+        break;
+      right_room = needed;
+    }
   f->valid = TRUE;
 
   /* Grid and ticks */

@@ -45,6 +45,7 @@ struct _GraftLayersPage
 
   GtkWidget *stack;
   GtkWidget *error_page;
+  GtkWidget *spinner;
   GtkWidget *radio_head, *radio_last, *radio_all;
   GtkWidget *last_spin;
   GtkWidget *custom_label;
@@ -336,8 +337,7 @@ preview_thread (GTask *task,
 
   graft_train_config_init (&config);
   base = graft_graph_load (job->path, &error);
-  if (base != NULL &&
-      graft_preprocess_from_model (&pp, base->model, &error))
+  if (base != NULL && graft_preprocess_from_model (&pp, base->model, &error))
     preview->trainer =
         graft_trainer_new (base, MAX (job->n_classes, 2), &config, &error);
   graft_train_config_clear (&config);
@@ -399,6 +399,9 @@ set_loading (GraftLayersPage *self, gboolean loading)
   if (self->loading == loading)
     return;
   self->loading = loading;
+  /* A spinning spinner animates even on a hidden page: GTK then lays out
+   * and redraws the window at every frame (60 times a second). */
+  gtk_spinner_set_spinning (GTK_SPINNER (self->spinner), loading);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_LOADING]);
 }
 
@@ -497,7 +500,6 @@ graft_layers_page_init (GraftLayersPage *self)
   GtkWidget *row;
   GtkWidget *empty = adw_status_page_new ();
   GtkWidget *loading = gtk_box_new (GTK_ORIENTATION_VERTICAL, 12);
-  GtkWidget *spinner = gtk_spinner_new ();
 
   self->cancellable = g_cancellable_new ();
   self->stack = gtk_stack_new ();
@@ -508,10 +510,10 @@ graft_layers_page_init (GraftLayersPage *self)
                                    _ ("The layers you can train depend on the "
                                       "base model and on your categories."));
   gtk_stack_add_named (GTK_STACK (self->stack), empty, "empty");
-  gtk_spinner_set_spinning (GTK_SPINNER (spinner), TRUE);
-  gtk_widget_set_size_request (spinner, 32, 32);
+  self->spinner = gtk_spinner_new ();
+  gtk_widget_set_size_request (self->spinner, 32, 32);
   gtk_widget_set_valign (loading, GTK_ALIGN_CENTER);
-  gtk_box_append (GTK_BOX (loading), spinner);
+  gtk_box_append (GTK_BOX (loading), self->spinner);
   gtk_box_append (
       GTK_BOX (loading),
       gtk_label_new (_ ("Reading the model and timing a training step…")));

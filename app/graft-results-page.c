@@ -4,12 +4,20 @@
  * never learned from. Try-an-image (a GraftTryPhoto) runs the very file
  * that export writes, so what the user sees here is what the exported
  * model does.
+ *
+ * "What Training Changed" compares the trained model with the base it
+ * came from on (up to MAX_REUSE_PHOTOS of) the same validation photos,
+ * block by block (engine/reuse.h, as graft-cli analyze does): a worker
+ * loads both models from their files and runs them, cancelled when a new
+ * result comes or the page goes away.
  */
 #include "config.h"
 
 #include "graft-results-page.h"
 
 #include "graft-confusion-view.h"
+#include "graft-error.h"
+#include "graft-reuse-view.h"
 #include "graft-thumbnail.h"
 #include "graft-try-photo.h"
 
@@ -19,6 +27,9 @@
 #define THUMB_SIZE 96
 #define MAX_MISCLASSIFIED 60
 #define TOP_K 5
+/* As graft-cli analyze --max-images: enough for a steady CKA, a few
+ * seconds on a laptop for the largest bundled model. */
+#define MAX_REUSE_PHOTOS 200
 
 struct _GraftResultsPage
 {
@@ -33,9 +44,19 @@ struct _GraftResultsPage
   GtkWidget *misclassified_box;
   GraftTryPhoto *try_photo;
 
+  GtkWidget *reuse_group;
+  GtkWidget *reuse_stack;
+  GtkWidget *reuse_error_label;
+  GtkWidget *reuse_spinner;
+  GraftReuseView *reuse_view;
+
   GraftTrainResult *result;
   GCancellable *cancellable;
   guint n_misclassified;
+
+  char *base_model;
+  GCancellable *reuse_cancellable; /* the running measurement's, or NULL */
+  char *reuse_error;
 };
 
 G_DEFINE_FINAL_TYPE (GraftResultsPage, graft_results_page, ADW_TYPE_BIN)
@@ -258,6 +279,330 @@ graft_results_page_choose_file (GraftResultsPage *self)
   graft_try_photo_choose_file (self->try_photo);
 }
 
+/* ---- what training changed ---- */
+
+static GtkWidget *label_new (const char *text, const char *css_class);
+static GtkWidget *
+group_new (const char *title, const char *description, GtkWidget *child);
+
+typedef struct
+{
+  GraftTrainResult *result;
+  char *base_model;
+  GraftGraph *base, *tuned; /* the analysis borrows them */
+  GraftReuseAnalysis *analysis;
+  GPtrArray *skipped;
+} MeasureJob;
+
+static void
+measure_job_free (MeasureJob *job)
+{
+  /* The analysis first: it borrows the graphs. */
+  g_clear_pointer (&job->analysis, graft_reuse_analysis_free);
+  g_clear_pointer (&job->base, graft_graph_free);
+  g_clear_pointer (&job->tuned, graft_graph_free);
+  g_clear_pointer (&job->skipped, g_ptr_array_unref);
+  graft_train_result_unref (job->result);
+  g_free (job->base_model);
+  g_free (job);
+}
+
+/* What the callback needs of the page: a weak pointer, set and cleared on
+ * the main thread only (the task's data may be freed in the worker). */
+typedef struct
+{
+  GraftResultsPage *page;
+} MeasureRequest;
+
+static void
+measure_thread (GTask *task,
+                gpointer source_object,
+                gpointer task_data,
+                GCancellable *cancellable)
+{
+  MeasureJob *job = task_data;
+  GraftTrainResult *result = job->result;
+  g_autoptr (GPtrArray) paths = g_ptr_array_new ();
+  GError *error = NULL;
+  int n;
+
+  if (result->n_val < 2)
+    {
+      g_task_return_new_error (
+          task, GRAFT_ERROR, GRAFT_ERROR_INVALID, "%s",
+          _ ("There are fewer than 2 validation photos to compare on."));
+      return;
+    }
+  job->base = graft_graph_load (job->base_model, &error);
+  if (job->base != NULL)
+    job->tuned = graft_graph_load (result->model_file, &error);
+  if (job->tuned != NULL)
+    job->analysis = graft_reuse_analysis_new (job->base, job->tuned, 0, &error);
+  if (job->analysis == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  /* Spread over the whole list, so that every category is in. */
+  n = MIN (result->n_val, MAX_REUSE_PHOTOS);
+  for (int i = 0; i < n; i++)
+    g_ptr_array_add (paths, result->val_paths[(gint64) i * result->n_val / n]);
+  job->skipped = g_ptr_array_new_with_free_func (g_free);
+  if (!graft_reuse_analysis_add_files (
+          job->analysis, (const char *const *) paths->pdata, (int) paths->len,
+          job->skipped, cancellable, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (graft_reuse_analysis_n_images (job->analysis) < 2)
+    {
+      g_task_return_new_error (
+          task, GRAFT_ERROR, GRAFT_ERROR_INVALID, "%s",
+          _ ("Fewer than 2 of the validation photos could be read."));
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+reuse_show_error (GraftResultsPage *self, const char *message)
+{
+  g_autofree char *text = g_strdup_printf (
+      _ ("Could not compare the trained model with the original: %s"), message);
+
+  g_free (self->reuse_error);
+  self->reuse_error = g_strdup (message);
+  gtk_label_set_text (GTK_LABEL (self->reuse_error_label), text);
+  adw_preferences_group_set_description (
+      ADW_PREFERENCES_GROUP (self->reuse_group), NULL);
+  gtk_stack_set_visible_child_name (GTK_STACK (self->reuse_stack), "error");
+}
+
+/* The summary under the title, in plain words. */
+static char *
+reuse_summary (const GraftReuseBlock *blocks,
+               int n_blocks,
+               GraftReuseAnalysis *analysis,
+               guint n_skipped)
+{
+  int counts[GRAFT_REUSE_REBUILT + 1] = { 0 };
+  int n_images = (int) graft_reuse_analysis_n_images (analysis);
+  int unmatched = graft_reuse_analysis_n_unmatched (analysis);
+  g_autofree char *photos = NULL, *kept = NULL;
+  GString *text = g_string_new (NULL);
+
+  for (int i = 0; i < n_blocks; i++)
+    counts[CLAMP ((int) blocks[i].reading, 0, GRAFT_REUSE_REBUILT)]++;
+  photos = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                         "Compared with the original model on "
+                                         "%d validation photo",
+                                         "Compared with the original model on "
+                                         "%d validation photos",
+                                         n_images),
+                            n_images);
+  if (counts[GRAFT_REUSE_KEPT] == n_blocks)
+    kept = g_strdup (_ ("Every block kept its features: training reused "
+                        "what the original model had learned."));
+  else if (counts[GRAFT_REUSE_REBUILT] == 0)
+    /* Translators: numbers of blocks by how much their features changed */
+    kept = g_strdup_printf (_ ("Of %d blocks, %d kept their features and %d "
+                               "adapted them; none was rebuilt."),
+                            n_blocks, counts[GRAFT_REUSE_KEPT],
+                            counts[GRAFT_REUSE_ADAPTED]);
+  else
+    /* Translators: numbers of blocks by how much their features changed */
+    kept = g_strdup_printf (_ ("Of %d blocks, %d kept their features, %d "
+                               "adapted them and %d rebuilt them."),
+                            n_blocks, counts[GRAFT_REUSE_KEPT],
+                            counts[GRAFT_REUSE_ADAPTED],
+                            counts[GRAFT_REUSE_REBUILT]);
+  g_string_append_printf (text, "%s. %s", photos, kept);
+  if (unmatched > 0)
+    g_string_append_printf (
+        text, " %s",
+        _ ("Blocks the trained model no longer has are left out."));
+  if (n_skipped > 0)
+    g_string_append_printf (
+        text,
+        g_dngettext (GETTEXT_PACKAGE, " %u photo could not be read.",
+                     " %u photos could not be read.", n_skipped),
+        n_skipped);
+  return g_string_free (text, FALSE);
+}
+
+/* A spinner spins, and the window redraws, even where it cannot be seen:
+ * only while measuring and on screen. */
+static void
+update_spinner (GraftResultsPage *self)
+{
+  gtk_spinner_set_spinning (GTK_SPINNER (self->reuse_spinner),
+                            self->reuse_cancellable != NULL &&
+                                gtk_widget_get_mapped (self->reuse_spinner));
+}
+
+static void
+measured (GObject *source, GAsyncResult *res, gpointer user_data)
+{
+  MeasureRequest *request = user_data;
+  GraftResultsPage *self = request->page;
+  GTask *task = G_TASK (res);
+  MeasureJob *job = g_task_get_task_data (task);
+  g_autoptr (GError) error = NULL;
+  gboolean ok = g_task_propagate_boolean (task, &error);
+
+  g_clear_weak_pointer (&request->page);
+  g_free (request);
+  /* Gone, or no longer the page's measurement (a newer one replaced it). */
+  if (self == NULL || self->reuse_cancellable == NULL ||
+      self->reuse_cancellable != g_task_get_cancellable (task))
+    return;
+  g_clear_object (&self->reuse_cancellable);
+  update_spinner (self);
+  if (!ok)
+    reuse_show_error (self, error->message);
+  else
+    {
+      int n_blocks;
+      const GraftReuseBlock *blocks =
+          graft_reuse_analysis_blocks (job->analysis, &n_blocks);
+      g_autofree char *summary =
+          reuse_summary (blocks, n_blocks, job->analysis, job->skipped->len);
+
+      graft_reuse_view_set_blocks (self->reuse_view, blocks, n_blocks);
+      adw_preferences_group_set_description (
+          ADW_PREFERENCES_GROUP (self->reuse_group), summary);
+      gtk_stack_set_visible_child_name (GTK_STACK (self->reuse_stack), "view");
+    }
+}
+
+static void
+reuse_cancel (GraftResultsPage *self)
+{
+  g_cancellable_cancel (self->reuse_cancellable);
+  g_clear_object (&self->reuse_cancellable);
+  update_spinner (self);
+}
+
+/* Starts measuring when there is both a result and its base model. */
+static void
+reuse_restart (GraftResultsPage *self)
+{
+  g_autoptr (GTask) task = NULL;
+  MeasureJob *job;
+  MeasureRequest *request;
+
+  reuse_cancel (self);
+  g_clear_pointer (&self->reuse_error, g_free);
+  graft_reuse_view_set_blocks (self->reuse_view, NULL, 0);
+  gtk_widget_set_visible (self->reuse_group,
+                          self->result != NULL && self->base_model != NULL);
+  if (self->result == NULL || self->base_model == NULL)
+    return;
+
+  adw_preferences_group_set_description (
+      ADW_PREFERENCES_GROUP (self->reuse_group),
+      _ ("Comparing the trained model with the original on the validation "
+         "photos…"));
+  gtk_stack_set_visible_child_name (GTK_STACK (self->reuse_stack), "measuring");
+  self->reuse_cancellable = g_cancellable_new ();
+  update_spinner (self);
+  job = g_new0 (MeasureJob, 1);
+  job->result = graft_train_result_ref (self->result);
+  job->base_model = g_strdup (self->base_model);
+  request = g_new0 (MeasureRequest, 1);
+  g_set_weak_pointer (&request->page, self);
+  task = g_task_new (NULL, self->reuse_cancellable, measured, request);
+  g_task_set_source_tag (task, reuse_restart);
+  g_task_set_task_data (task, job, (GDestroyNotify) measure_job_free);
+  g_task_run_in_thread (task, measure_thread);
+}
+
+void
+graft_results_page_set_base_model (GraftResultsPage *self, const char *path)
+{
+  g_return_if_fail (GRAFT_IS_RESULTS_PAGE (self));
+
+  if (g_strcmp0 (path, self->base_model) == 0)
+    return;
+  g_free (self->base_model);
+  self->base_model = g_strdup (path);
+  reuse_restart (self);
+}
+
+const char *
+graft_results_page_get_base_model (GraftResultsPage *self)
+{
+  g_return_val_if_fail (GRAFT_IS_RESULTS_PAGE (self), NULL);
+  return self->base_model;
+}
+
+gboolean
+graft_results_page_get_measuring (GraftResultsPage *self)
+{
+  g_return_val_if_fail (GRAFT_IS_RESULTS_PAGE (self), FALSE);
+  return self->reuse_cancellable != NULL;
+}
+
+const char *
+graft_results_page_get_reuse_error (GraftResultsPage *self)
+{
+  g_return_val_if_fail (GRAFT_IS_RESULTS_PAGE (self), NULL);
+  return self->reuse_error;
+}
+
+GraftReuseView *
+graft_results_page_get_reuse_view (GraftResultsPage *self)
+{
+  g_return_val_if_fail (GRAFT_IS_RESULTS_PAGE (self), NULL);
+  return self->reuse_view;
+}
+
+static GtkWidget *
+reuse_section_new (GraftResultsPage *self)
+{
+  GtkWidget *card = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+  GtkWidget *measuring = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+  GtkWidget *label = label_new (_ ("Measuring…"), "dim-label");
+
+  self->reuse_stack = gtk_stack_new ();
+  gtk_stack_set_vhomogeneous (GTK_STACK (self->reuse_stack), FALSE);
+  gtk_widget_set_halign (measuring, GTK_ALIGN_CENTER);
+  gtk_widget_set_margin_top (measuring, 24);
+  gtk_widget_set_margin_bottom (measuring, 24);
+  self->reuse_spinner = gtk_spinner_new ();
+  g_signal_connect_swapped (self->reuse_spinner, "map",
+                            G_CALLBACK (update_spinner), self);
+  g_signal_connect_swapped (self->reuse_spinner, "unmap",
+                            G_CALLBACK (update_spinner), self);
+  gtk_box_append (GTK_BOX (measuring), self->reuse_spinner);
+  gtk_box_append (GTK_BOX (measuring), label);
+  gtk_stack_add_named (GTK_STACK (self->reuse_stack), measuring, "measuring");
+
+  self->reuse_view = GRAFT_REUSE_VIEW (graft_reuse_view_new ());
+  gtk_widget_set_margin_top (GTK_WIDGET (self->reuse_view), 12);
+  gtk_widget_set_margin_bottom (GTK_WIDGET (self->reuse_view), 12);
+  gtk_widget_set_margin_start (GTK_WIDGET (self->reuse_view), 12);
+  gtk_widget_set_margin_end (GTK_WIDGET (self->reuse_view), 12);
+  gtk_stack_add_named (GTK_STACK (self->reuse_stack),
+                       GTK_WIDGET (self->reuse_view), "view");
+
+  self->reuse_error_label = label_new (NULL, "error");
+  gtk_widget_set_margin_top (self->reuse_error_label, 18);
+  gtk_widget_set_margin_bottom (self->reuse_error_label, 18);
+  gtk_widget_set_margin_start (self->reuse_error_label, 12);
+  gtk_widget_set_margin_end (self->reuse_error_label, 12);
+  gtk_label_set_selectable (GTK_LABEL (self->reuse_error_label), TRUE);
+  gtk_stack_add_named (GTK_STACK (self->reuse_stack), self->reuse_error_label,
+                       "error");
+
+  gtk_widget_add_css_class (card, "card");
+  gtk_box_append (GTK_BOX (card), self->reuse_stack);
+  self->reuse_group = group_new (_ ("What Training Changed"), NULL, card);
+  gtk_widget_set_visible (self->reuse_group, FALSE);
+  return self->reuse_group;
+}
+
 /* ---- showing a result ---- */
 
 void
@@ -284,6 +629,7 @@ graft_results_page_set_result (GraftResultsPage *self, GraftTrainResult *result)
       gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "empty");
       graft_confusion_view_set_data (GRAFT_CONFUSION_VIEW (self->confusion), 0,
                                      NULL, NULL);
+      reuse_restart (self);
       return;
     }
   self->result = graft_train_result_ref (result);
@@ -325,6 +671,7 @@ graft_results_page_set_result (GraftResultsPage *self, GraftTrainResult *result)
   if (wrong->len > 0)
     load_thumbs_into (self->misclassified_box, result, wrong, TRUE,
                       self->cancellable);
+  reuse_restart (self);
   gtk_stack_set_visible_child_name (GTK_STACK (self->stack), "results");
 }
 
@@ -423,6 +770,8 @@ graft_results_page_init (GraftResultsPage *self)
                  self->misclassified_box);
   gtk_box_append (GTK_BOX (box), self->misclassified_group);
 
+  gtk_box_append (GTK_BOX (box), reuse_section_new (self));
+
   adw_clamp_set_child (ADW_CLAMP (clamp), box);
   gtk_scrolled_window_set_child (GTK_SCROLLED_WINDOW (scrolled), clamp);
   gtk_stack_add_named (GTK_STACK (self->stack), scrolled, "results");
@@ -436,6 +785,7 @@ graft_results_page_dispose (GObject *object)
   GraftResultsPage *self = GRAFT_RESULTS_PAGE (object);
 
   g_cancellable_cancel (self->cancellable);
+  reuse_cancel (self);
   G_OBJECT_CLASS (graft_results_page_parent_class)->dispose (object);
 }
 
@@ -446,6 +796,8 @@ graft_results_page_finalize (GObject *object)
 
   g_clear_object (&self->cancellable);
   g_clear_pointer (&self->result, graft_train_result_unref);
+  g_free (self->base_model);
+  g_free (self->reuse_error);
   G_OBJECT_CLASS (graft_results_page_parent_class)->finalize (object);
 }
 

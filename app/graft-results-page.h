@@ -3,6 +3,7 @@
 
 #include <adwaita.h>
 
+#include "graft-reuse-view.h"
 #include "graft-train-result.h"
 
 G_BEGIN_DECLS
@@ -29,5 +30,18 @@ gboolean graft_results_page_get_trying (GraftResultsPage *self);
 /* The best class of the last photo tried, or NULL. */
 const char *graft_results_page_get_top_label (GraftResultsPage *self);
 guint graft_results_page_get_n_misclassified (GraftResultsPage *self);
+
+/* The base model the shown result was fine-tuned from (a file). With it
+ * and a result, the page measures in a worker, block by block, how much
+ * of the base the training kept (engine/reuse.h) and shows it; NULL hides
+ * that section. Set it with the result, in either order. */
+void graft_results_page_set_base_model (GraftResultsPage *self,
+                                        const char *path);
+const char *graft_results_page_get_base_model (GraftResultsPage *self);
+/* TRUE while that measurement runs. */
+gboolean graft_results_page_get_measuring (GraftResultsPage *self);
+/* Why the last measurement failed, or NULL. */
+const char *graft_results_page_get_reuse_error (GraftResultsPage *self);
+GraftReuseView *graft_results_page_get_reuse_view (GraftResultsPage *self);
 
 G_END_DECLS

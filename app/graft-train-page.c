@@ -2,9 +2,9 @@
  *
  * The run lives on one worker thread (GThread), the only thread that
  * touches the model. It reports progress into a queue under a mutex and
- * wakes the main loop with g_idle_add at most 20 times a second (an epoch
- * end always wakes it), so a fast stream of steps never floods the UI:
- * each wake-up drains every queued report at once. Stop and closing the
+ * wakes the main loop at most 10 times a second, so a fast stream of steps
+ * or of short epochs never floods the UI: each wake-up drains every queued
+ * report at once, and the window redraws only then. Stop and closing the
  * window share one GCancellable, handed to graft_finetune; pausing holds
  * the worker between batches.
  */
@@ -28,7 +28,8 @@
 #include <unistd.h>
 #endif
 
-#define UI_INTERVAL_US (G_USEC_PER_SEC / 20)
+#define UI_INTERVAL_US (G_USEC_PER_SEC / 10)
+#define STATUS_INTERVAL_US G_USEC_PER_SEC
 #define WATCHDOG_INTERVAL_MS 10
 
 /* ---- the run, shared by the worker and the page ---- */
@@ -117,6 +118,10 @@ struct _GraftTrainPage
   GtkWidget *charts_box;
   GtkWidget *stage_label;
   GtkWidget *status_label;
+  gint64 status_changed; /* when progress last changed it (monotonic us) */
+  gboolean status_held;  /* "Paused…" or "Stopping…" stays */
+  char *status_pending;  /* the latest text, shown when the second is up */
+  guint status_source;
   GtkWidget *progress_bar;
   GtkWidget *loss_chart, *accuracy_chart;
   GtkWidget *error_box, *error_label, *error_button;
@@ -130,6 +135,7 @@ struct _GraftTrainPage
   char *error_message;
   gboolean error_is_numeric;
   double longest_stall_ms;
+  gint64 longest_stall_at;
   gint64 watchdog_last, watchdog_started;
   guint watchdog_source;
   guint n_long_stalls; /* over 50 ms */
@@ -139,7 +145,7 @@ struct _GraftTrainPage
   guint n_frames;
   gint64 frame_start;
   GdkFrameClock *frame_clock;
-  gulong frame_update_handler, frame_after_paint_handler;
+  gulong frame_before_paint_handler, frame_after_paint_handler;
   guint n_ui_updates;
   guint n_reports;
 };
@@ -177,12 +183,21 @@ queue_progress (const GraftTrainProgress *p, gpointer user)
   g_mutex_lock (&run->lock);
   g_array_append_val (run->pending, *p);
   run->n_reports++;
-  if (!run->flush_scheduled && (p->phase == GRAFT_TRAIN_EPOCH ||
-                                now - run->last_flush >= UI_INTERVAL_US))
+  if (!run->flush_scheduled)
     {
+      /* One wake-up at a time, UI_INTERVAL_US after the last one at the
+       * earliest: a report waits at most that long. */
+      gint64 wait_us = run->last_flush + UI_INTERVAL_US - now;
+
       run->flush_scheduled = TRUE;
-      g_idle_add_full (G_PRIORITY_DEFAULT, flush_progress, train_run_ref (run),
-                       (GDestroyNotify) train_run_unref);
+      if (wait_us <= 0)
+        g_idle_add_full (G_PRIORITY_DEFAULT, flush_progress,
+                         train_run_ref (run), (GDestroyNotify) train_run_unref);
+      else
+        g_timeout_add_full (G_PRIORITY_DEFAULT,
+                            (guint) ((wait_us + 999) / 1000), flush_progress,
+                            train_run_ref (run),
+                            (GDestroyNotify) train_run_unref);
     }
   g_mutex_unlock (&run->lock);
 }
@@ -281,6 +296,7 @@ finish_result (TrainRun *run,
   result->n_classes = run->n_classes;
   result->preprocess = *pp;
   result->base_title = g_strdup (run->model_title);
+  result->base_model = g_strdup (run->model_path);
   result->n_val = data->n_val;
   result->val_paths = g_new0 (char *, data->n_val + 1);
   result->val_labels =
@@ -422,6 +438,54 @@ reset_charts (GraftTrainPage *self)
                                                 GRAFT_CHART_SERIES_MARKERS);
 }
 
+/* Progress rewrites the status line at most once a second: a rate or a
+ * time left read ten times a second is noise, and each new text lays the
+ * page out again (three frames in GTK 4.8). The latest text always shows
+ * within that second. */
+static gboolean
+show_pending_status (gpointer user_data)
+{
+  GraftTrainPage *self = user_data;
+
+  self->status_source = 0;
+  self->status_changed = g_get_monotonic_time ();
+  gtk_label_set_text (GTK_LABEL (self->status_label), self->status_pending);
+  g_clear_pointer (&self->status_pending, g_free);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+show_status (GraftTrainPage *self, const char *text)
+{
+  gint64 wait_us =
+      self->status_changed + STATUS_INTERVAL_US - g_get_monotonic_time ();
+
+  if (self->status_held)
+    return;
+  g_free (self->status_pending);
+  self->status_pending = g_strdup (text);
+  if (wait_us <= 0)
+    {
+      g_clear_handle_id (&self->status_source, g_source_remove);
+      show_pending_status (self);
+    }
+  else if (self->status_source == 0)
+    self->status_source = g_timeout_add ((guint) ((wait_us + 999) / 1000),
+                                         show_pending_status, self);
+}
+
+/* A status that progress leaves alone until the run goes on (hold) or
+ * that it may replace at once. */
+static void
+set_status (GraftTrainPage *self, const char *text, gboolean hold)
+{
+  g_clear_handle_id (&self->status_source, g_source_remove);
+  g_clear_pointer (&self->status_pending, g_free);
+  self->status_held = hold;
+  self->status_changed = 0;
+  gtk_label_set_text (GTK_LABEL (self->status_label), text);
+}
+
 static void
 show_progress (GraftTrainPage *self, const GraftTrainProgress *p)
 {
@@ -450,7 +514,7 @@ show_progress (GraftTrainPage *self, const GraftTrainProgress *p)
         g_autofree char *text = g_strdup_printf (
             _ ("Running the frozen layers once over the photos: %d of %d"),
             p->cached, p->cache_total);
-        gtk_label_set_text (GTK_LABEL (self->status_label), text);
+        show_status (self, text);
         gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar),
                                        (double) p->cached /
                                            MAX (p->cache_total, 1));
@@ -471,7 +535,7 @@ show_progress (GraftTrainPage *self, const GraftTrainProgress *p)
                                   p->images_per_second);
         if (eta[0] != '\0')
           g_string_append_printf (text, " · %s", eta);
-        gtk_label_set_text (GTK_LABEL (self->status_label), text->str);
+        show_status (self, text->str);
         g_string_free (text, TRUE);
         gtk_progress_bar_set_fraction (
             GTK_PROGRESS_BAR (self->progress_bar),
@@ -523,7 +587,11 @@ watchdog_tick (gpointer user_data)
   gint64 now = g_get_monotonic_time ();
   double late_ms = (now - self->watchdog_last) / 1000.0 - WATCHDOG_INTERVAL_MS;
 
-  self->longest_stall_ms = MAX (self->longest_stall_ms, late_ms);
+  if (late_ms > self->longest_stall_ms)
+    {
+      self->longest_stall_ms = late_ms;
+      self->longest_stall_at = now;
+    }
   if (late_ms > 50)
     self->n_long_stalls++;
   self->watchdog_last = now;
@@ -531,14 +599,15 @@ watchdog_tick (gpointer user_data)
 }
 
 static void
-frame_update (GdkFrameClock *clock, gpointer user_data)
+frame_before_paint (GdkFrameClock *clock, gpointer user_data)
 {
   GraftTrainPage *self = user_data;
 
   self->frame_start = g_get_monotonic_time ();
 }
 
-/* A frame's layout, snapshot and rendering, from its update phase on. */
+/* A frame's update, layout, snapshot and rendering: GDK emits
+ * before-paint and after-paint around every frame, whatever it was for. */
 static void
 frame_after_paint (GdkFrameClock *clock, gpointer user_data)
 {
@@ -573,8 +642,9 @@ watchdog_start (GraftTrainPage *self)
       self->frame_clock =
           g_object_ref (gtk_widget_get_frame_clock (GTK_WIDGET (self)));
       self->frame_start = 0;
-      self->frame_update_handler = g_signal_connect (
-          self->frame_clock, "update", G_CALLBACK (frame_update), self);
+      self->frame_before_paint_handler =
+          g_signal_connect (self->frame_clock, "before-paint",
+                            G_CALLBACK (frame_before_paint), self);
       self->frame_after_paint_handler =
           g_signal_connect (self->frame_clock, "after-paint",
                             G_CALLBACK (frame_after_paint), self);
@@ -587,20 +657,28 @@ watchdog_stop (GraftTrainPage *self)
   g_clear_handle_id (&self->watchdog_source, g_source_remove);
   if (self->frame_clock != NULL)
     {
-      g_clear_signal_handler (&self->frame_update_handler, self->frame_clock);
+      g_clear_signal_handler (&self->frame_before_paint_handler,
+                              self->frame_clock);
       g_clear_signal_handler (&self->frame_after_paint_handler,
                               self->frame_clock);
       g_clear_object (&self->frame_clock);
     }
   if (self->debug_stalls)
-    g_printerr ("graft: longest main-loop stall during training: %.1f ms "
-                "(%u over 50 ms; longest progress update %.1f ms; %u "
-                "frames, %.0f ms in all, the longest %.1f ms; the run took "
-                "%.1f s)\n",
-                self->longest_stall_ms, self->n_long_stalls,
-                self->longest_flush_ms, self->n_frames, self->frames_ms,
-                self->longest_frame_ms,
-                (g_get_monotonic_time () - self->watchdog_started) / 1e6);
+    {
+      double seconds = (g_get_monotonic_time () - self->watchdog_started) / 1e6;
+
+      g_printerr ("graft: longest main-loop stall during training: %.1f ms "
+                  "at %.1f s (%u over 50 ms; longest progress update %.1f "
+                  "ms; %u progress updates, %.1f a second; %u frames, %.1f "
+                  "a second, %.0f ms in all, the longest %.1f ms; the run "
+                  "took %.1f s)\n",
+                  self->longest_stall_ms,
+                  (self->longest_stall_at - self->watchdog_started) / 1e6,
+                  self->n_long_stalls, self->longest_flush_ms,
+                  self->n_ui_updates, self->n_ui_updates / MAX (seconds, 1e-3),
+                  self->n_frames, self->n_frames / MAX (seconds, 1e-3),
+                  self->frames_ms, self->longest_frame_ms, seconds);
+    }
 }
 
 /* ---- state ---- */
@@ -691,7 +769,7 @@ finish_run (gpointer user_data)
       text = g_strdup_printf (
           _ ("Done: the model recognizes %.1f%% of the validation photos."),
           100 * self->result->val_accuracy);
-      gtk_label_set_text (GTK_LABEL (self->status_label), text);
+      set_status (self, text, FALSE);
       gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar),
                                      1.0);
       gtk_label_set_text (GTK_LABEL (self->done_label),
@@ -701,14 +779,13 @@ finish_run (gpointer user_data)
       notify_if_unfocused (self, _ ("Training Finished"), text);
     }
   else if (g_error_matches (run->error, GRAFT_ERROR, GRAFT_ERROR_CANCELLED))
-    gtk_label_set_text (
-        GTK_LABEL (self->status_label),
-        _ ("Stopped. Change the settings if you like and start again."));
+    set_status (self,
+                _ ("Stopped. Change the settings if you like and start again."),
+                FALSE);
   else
     {
       show_error (self, run->error);
-      gtk_label_set_text (GTK_LABEL (self->status_label),
-                          _ ("Training failed."));
+      set_status (self, _ ("Training failed."), FALSE);
       notify_if_unfocused (self, _ ("Training Failed"), run->error->message);
     }
   update_actions (self);
@@ -1072,6 +1149,7 @@ graft_train_page_dispose (GObject *object)
   GraftTrainPage *self = GRAFT_TRAIN_PAGE (object);
 
   graft_train_page_shutdown (self);
+  g_clear_handle_id (&self->status_source, g_source_remove);
   g_clear_object (&self->settings);
   G_OBJECT_CLASS (graft_train_page_parent_class)->dispose (object);
 }
@@ -1083,6 +1161,7 @@ graft_train_page_finalize (GObject *object)
 
   g_clear_pointer (&self->result, graft_train_result_unref);
   g_free (self->error_message);
+  g_free (self->status_pending);
   G_OBJECT_CLASS (graft_train_page_parent_class)->finalize (object);
 }
 
@@ -1323,8 +1402,7 @@ graft_train_page_start (GraftTrainPage *self,
   gtk_widget_set_visible (self->error_box, FALSE);
   gtk_widget_set_visible (self->done_label, FALSE);
   gtk_widget_set_visible (self->stage_label, FALSE);
-  gtk_label_set_text (GTK_LABEL (self->status_label),
-                      _ ("Reading the photos…"));
+  set_status (self, _ ("Reading the photos…"), FALSE);
   gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar), 0);
   reset_charts (self);
   watchdog_start (self);
@@ -1345,9 +1423,13 @@ graft_train_page_set_paused (GraftTrainPage *self, gboolean paused)
   g_cond_broadcast (&self->run->resume);
   g_mutex_unlock (&self->run->lock);
   if (paused)
-    gtk_label_set_text (
-        GTK_LABEL (self->status_label),
-        _ ("Paused after the current step. Resume when you like."));
+    set_status (
+        self, _ ("Paused after the current step. Resume when you like."), TRUE);
+  else
+    {
+      self->status_held = FALSE;
+      self->status_changed = 0;
+    }
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_PAUSED]);
 }
 
@@ -1357,8 +1439,7 @@ graft_train_page_stop (GraftTrainPage *self)
   g_return_if_fail (GRAFT_IS_TRAIN_PAGE (self));
   if (self->run == NULL)
     return;
-  gtk_label_set_text (GTK_LABEL (self->status_label),
-                      _ ("Stopping after the current step…"));
+  set_status (self, _ ("Stopping after the current step…"), TRUE);
   g_cancellable_cancel (self->run->cancellable);
 }
 

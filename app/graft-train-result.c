@@ -48,6 +48,7 @@ train_result_clear (gpointer data)
     g_rmdir (result->dir);
   g_strfreev (result->classes);
   g_free (result->base_title);
+  g_free (result->base_model);
   g_free (result->dir);
   g_free (result->model_file);
   g_strfreev (result->val_paths);

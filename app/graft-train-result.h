@@ -15,6 +15,7 @@ typedef struct
   int n_classes;
   GraftPreprocess preprocess;
   char *base_title;
+  char *base_model; /* the file fine-tuned from */
   /* The finished classifier, written once in a private folder: try-an-image
    * runs it and export copies exactly these bytes. */
   char *dir;

@@ -39,6 +39,9 @@ struct _GraftWindow
   GraftExportPage *export_page;
 
   GSettings *settings;
+  AdwToast *finished_toast; /* while shown */
+  gint64 finished_toast_added;
+  guint dismiss_source;
   char *layers_model_path; /* what the layers page shows */
   const GraftDataset *layers_dataset;
 };
@@ -99,6 +102,36 @@ create_step_row (gpointer item, gpointer user_data)
   return row;
 }
 
+/* libadwaita 1.2.2 crashes when a toast is dismissed during its 300 ms
+ * show animation (seen in test-app-flow): dismiss it once that is over. */
+#define TOAST_SHOW_MS 400
+
+static gboolean
+dismiss_finished_toast_later (gpointer user_data)
+{
+  GraftWindow *self = user_data;
+
+  self->dismiss_source = 0;
+  if (self->finished_toast != NULL)
+    adw_toast_dismiss (self->finished_toast);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+dismiss_finished_toast (GraftWindow *self)
+{
+  gint64 shown_ms;
+
+  if (self->finished_toast == NULL || self->dismiss_source != 0)
+    return;
+  shown_ms = (g_get_monotonic_time () - self->finished_toast_added) / 1000;
+  if (shown_ms >= TOAST_SHOW_MS)
+    adw_toast_dismiss (self->finished_toast);
+  else
+    self->dismiss_source = g_timeout_add ((guint) (TOAST_SHOW_MS - shown_ms),
+                                          dismiss_finished_toast_later, self);
+}
+
 static void
 on_visible_step_changed (GraftWindow *self)
 {
@@ -116,6 +149,9 @@ on_visible_step_changed (GraftWindow *self)
   gtk_list_box_select_row (self->step_list, row);
   adw_window_title_set_title (self->content_title,
                               gtk_stack_page_get_title (page));
+  /* "Training finished" leads to the results; once the user has moved on,
+   * it has said its piece. */
+  dismiss_finished_toast (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_STEP]);
 }
 
@@ -307,19 +343,40 @@ on_toast_button (AdwToast *toast_widget, gpointer user_data)
 }
 
 static void
+on_finished_toast_dismissed (AdwToast *toast_widget, gpointer user_data)
+{
+  GraftWindow *self = user_data;
+
+  if (self->finished_toast == toast_widget)
+    g_clear_object (&self->finished_toast);
+}
+
+static void
 on_training_finished (GraftWindow *self)
 {
   GraftTrainResult *result = graft_train_page_get_result (self->train_page);
-  AdwToast *done;
 
+  graft_results_page_set_base_model (self->results_page, result->base_model);
   graft_results_page_set_result (self->results_page, result);
   graft_export_page_set_result (self->export_page, result);
   update_actions (self);
-  done = adw_toast_new (_ ("Training finished"));
-  adw_toast_set_button_label (done, _ ("See Results"));
-  g_signal_connect_object (done, "button-clicked", G_CALLBACK (on_toast_button),
-                           self, 0);
-  adw_toast_overlay_add_toast (self->toast_overlay, done);
+  /* The results are news only to someone not already looking at them. */
+  if (g_strcmp0 (graft_window_get_step (self), "results") == 0)
+    return;
+  g_clear_handle_id (&self->dismiss_source, g_source_remove);
+  if (self->finished_toast != NULL)
+    adw_toast_dismiss (self->finished_toast);
+  self->finished_toast = adw_toast_new (_ ("Training finished"));
+  self->finished_toast_added = g_get_monotonic_time ();
+  adw_toast_set_button_label (self->finished_toast, _ ("See Results"));
+  adw_toast_set_timeout (self->finished_toast, 10);
+  g_signal_connect_object (self->finished_toast, "button-clicked",
+                           G_CALLBACK (on_toast_button), self, 0);
+  g_signal_connect_object (self->finished_toast, "dismissed",
+                           G_CALLBACK (on_finished_toast_dismissed), self, 0);
+  /* The overlay takes a reference; the window keeps its own. */
+  adw_toast_overlay_add_toast (self->toast_overlay,
+                               g_object_ref (self->finished_toast));
 }
 
 /* ---- window state ---- */
@@ -384,6 +441,8 @@ graft_window_dispose (GObject *object)
   if (self->train_page != NULL)
     graft_train_page_shutdown (self->train_page);
   gtk_widget_dispose_template (GTK_WIDGET (self), GRAFT_TYPE_WINDOW);
+  g_clear_handle_id (&self->dismiss_source, g_source_remove);
+  g_clear_object (&self->finished_toast);
   g_clear_object (&self->settings);
   g_clear_pointer (&self->layers_model_path, g_free);
 

@@ -6,54 +6,12 @@
  */
 #include "config.h"
 
+#include "app-test-util.h"
 #include "classifier.h"
 #include "graft-confusion-view.h"
-#include "graft-export-page.h"
-#include "graft-layers-page.h"
-#include "graft-model-page.h"
-#include "graft-photos-page.h"
-#include "graft-results-page.h"
-#include "graft-train-page.h"
-#include "graft-window.h"
+#include "graft-reuse-view.h"
 
-#include <adwaita.h>
 #include <glib/gstdio.h>
-
-#define TIMEOUT_SECONDS 300
-
-static gboolean
-on_timeout (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-typedef gboolean (*Condition) (gpointer object);
-
-/* Runs the main loop until done (object) is TRUE. */
-static void
-wait_until (Condition done, gpointer object)
-{
-  gboolean timed_out = FALSE;
-  guint id = g_timeout_add_seconds (TIMEOUT_SECONDS, on_timeout, &timed_out);
-
-  while (!done (object) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  g_source_remove (id);
-}
-
-static gboolean
-model_loaded (gpointer page)
-{
-  return !graft_model_page_get_loading (page);
-}
-
-static gboolean
-scan_done (gpointer page)
-{
-  return !graft_photos_page_get_scanning (page);
-}
 
 static gboolean
 thumbnails_shown (gpointer page)
@@ -62,44 +20,10 @@ thumbnails_shown (gpointer page)
   return graft_photos_page_get_n_thumbnails (page) == 12;
 }
 
-static gboolean
-layers_loaded (gpointer page)
+static void
+count_frame (guint *n_frames)
 {
-  return !graft_layers_page_get_loading (page) &&
-         graft_layers_page_get_n_blocks (page) > 0;
-}
-
-static gboolean
-training_done (gpointer page)
-{
-  return !graft_train_page_get_running (page);
-}
-
-static gboolean
-try_done (gpointer page)
-{
-  return !graft_results_page_get_trying (page);
-}
-
-static gboolean
-export_done (gpointer page)
-{
-  return !graft_export_page_get_exporting (page);
-}
-
-static GtkWidget *
-find_widget (GtkWidget *widget, GType type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (widget, type))
-    return widget;
-  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type);
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  (*n_frames)++;
 }
 
 static char *
@@ -108,16 +32,7 @@ dataset_dir (void)
   return g_test_build_filename (G_TEST_DIST, "data", "app-dataset", NULL);
 }
 
-typedef struct
-{
-  GraftWindow *window;
-  GraftModelPage *model;
-  GraftPhotosPage *photos;
-  GraftLayersPage *layers;
-  GraftTrainPage *train;
-  GraftResultsPage *results;
-  GraftExportPage *export;
-} Flow;
+typedef AppTestPages Flow;
 
 /* A window with the smallest model and the tiny dataset loaded. */
 static void
@@ -125,31 +40,21 @@ flow_open (Flow *flow)
 {
   g_autofree char *dir = dataset_dir ();
   g_autoptr (GFile) folder = g_file_new_for_path (dir);
-  GtkWidget *w;
 
-  flow->window = graft_window_new (NULL, NULL);
-  w = GTK_WIDGET (flow->window);
-  gtk_window_present (GTK_WINDOW (w));
-  flow->model = GRAFT_MODEL_PAGE (find_widget (w, GRAFT_TYPE_MODEL_PAGE));
-  flow->photos = GRAFT_PHOTOS_PAGE (find_widget (w, GRAFT_TYPE_PHOTOS_PAGE));
-  flow->layers = GRAFT_LAYERS_PAGE (find_widget (w, GRAFT_TYPE_LAYERS_PAGE));
-  flow->train = GRAFT_TRAIN_PAGE (find_widget (w, GRAFT_TYPE_TRAIN_PAGE));
-  flow->results = GRAFT_RESULTS_PAGE (find_widget (w, GRAFT_TYPE_RESULTS_PAGE));
-  flow->export = GRAFT_EXPORT_PAGE (find_widget (w, GRAFT_TYPE_EXPORT_PAGE));
-  g_assert_nonnull (flow->photos);
-  g_assert_nonnull (flow->export);
+  app_test_find_pages (graft_window_new (NULL, NULL), flow);
+  gtk_window_present (GTK_WINDOW (flow->window));
   g_assert_cmpuint (graft_window_get_n_steps (flow->window), ==, 6);
 
   g_assert_true (
       graft_model_page_select_bundled (flow->model, "mobilenet_v1_0.25_128"));
-  wait_until (model_loaded, flow->model);
+  app_test_wait_until (app_test_model_loaded, flow->model);
   g_assert_nonnull (graft_model_page_get_graph (flow->model));
 
   g_assert_true (graft_window_set_step (flow->window, "photos"));
   graft_photos_page_load (flow->photos, &folder, 1);
   g_assert_true (graft_photos_page_get_scanning (flow->photos));
-  wait_until (scan_done, flow->photos);
-  wait_until (layers_loaded, flow->layers);
+  app_test_wait_until (app_test_scan_done, flow->photos);
+  app_test_wait_until (app_test_layers_loaded, flow->layers);
 }
 
 /* The whole flow: photos, a freeze switch, training, a confusion cell,
@@ -195,7 +100,7 @@ test_flow (void)
       g_assert_cmpint (n_train[c] + n_val[c], ==, 8);
       g_assert_cmpint (n_val[c], >=, 1);
     }
-  wait_until (thumbnails_shown, flow.photos);
+  app_test_wait_until (thumbnails_shown, flow.photos);
 
   /* Layers: presets and switches agree; a switch changes what trains. */
   n_blocks = graft_layers_page_get_n_blocks (flow.layers);
@@ -236,8 +141,11 @@ test_flow (void)
                                              "win.start-training", NULL));
   g_assert_cmpstr (graft_window_get_step (flow.window), ==, "train");
   g_assert_true (graft_train_page_get_running (flow.train));
-  wait_until (training_done, flow.train);
+  app_test_wait_until (app_test_training_done, flow.train);
   g_assert_null (graft_train_page_get_error_message (flow.train));
+  /* "Training finished" shows on the Train step and goes with it. */
+  g_assert_nonnull (app_test_find_widget (GTK_WIDGET (flow.window),
+                                          g_type_from_name ("AdwToastWidget")));
   result = graft_train_page_get_result (flow.train);
   g_assert_nonnull (result);
   g_assert_cmpint (result->n_classes, ==, 2);
@@ -254,8 +162,11 @@ test_flow (void)
 
   /* Results: a confusion cell opens the photos behind it. */
   g_assert_true (graft_window_set_step (flow.window, "results"));
-  confusion =
-      find_widget (GTK_WIDGET (flow.results), GRAFT_TYPE_CONFUSION_VIEW);
+  app_test_spin (1.0); /* the toast's fade */
+  g_assert_null (app_test_find_widget (GTK_WIDGET (flow.window),
+                                       g_type_from_name ("AdwToastWidget")));
+  confusion = app_test_find_widget (GTK_WIDGET (flow.results),
+                                    GRAFT_TYPE_CONFUSION_VIEW);
   g_assert_nonnull (confusion);
   g_assert_cmpint (
       graft_confusion_view_get_n_classes (GRAFT_CONFUSION_VIEW (confusion)), ==,
@@ -290,7 +201,16 @@ test_flow (void)
   photo_file = g_file_new_for_path (photo);
   graft_results_page_try_file (flow.results, photo_file);
   g_assert_true (graft_results_page_get_trying (flow.results));
-  wait_until (try_done, flow.results);
+  app_test_wait_until (app_test_try_done, flow.results);
+
+  /* What training changed: measured against the base model just trained
+   * from, one row per block of its trunk. */
+  g_assert_nonnull (graft_results_page_get_base_model (flow.results));
+  app_test_wait_until (app_test_reuse_done, flow.results);
+  g_assert_null (graft_results_page_get_reuse_error (flow.results));
+  g_assert_cmpint (graft_reuse_view_get_n_blocks (
+                       graft_results_page_get_reuse_view (flow.results)),
+                   >, 0);
   g_assert_nonnull (graft_results_page_get_top_label (flow.results));
   g_assert_true (
       g_str_equal (graft_results_page_get_top_label (flow.results),
@@ -302,7 +222,7 @@ test_flow (void)
   labels_path = g_build_filename (tmp, "labels.txt", NULL);
   graft_export_page_export_to (flow.export, model_path);
   g_assert_true (graft_export_page_get_exporting (flow.export));
-  wait_until (export_done, flow.export);
+  app_test_wait_until (app_test_export_done, flow.export);
   g_assert_null (graft_export_page_get_error_message (flow.export));
   g_assert_cmpstr (graft_export_page_get_exported_path (flow.export), ==,
                    model_path);
@@ -326,6 +246,10 @@ test_stop_and_close (void)
 {
   Flow flow = { 0 };
   g_autoptr (GraftTrainPage) train = NULL;
+  GdkFrameClock *frame_clock;
+  gulong frames_handler;
+  guint n_frames = 0;
+  gint64 started;
 
   flow_open (&flow);
   graft_layers_page_set_preset (flow.layers, GRAFT_FREEZE_NONE, 0);
@@ -340,15 +264,47 @@ test_stop_and_close (void)
   /* Stop wakes a paused run. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
                                              "win.stop-training", NULL));
-  wait_until (training_done, flow.train);
+  app_test_wait_until (app_test_training_done, flow.train);
   g_assert_null (graft_train_page_get_result (flow.train));
   g_assert_null (graft_train_page_get_error_message (flow.train));
 
-  /* Start again, then close the window mid-run. */
+  /* Start again, after a look at the layers step while it reads the model
+   * (as a user does). Progress reaches the window at most 10 times a
+   * second; once stopped, nothing changes and the window does not redraw,
+   * as it did 60 times a second while the layers step's hidden spinner
+   * spun. */
+  g_assert_true (graft_window_set_step (flow.window, "layers"));
+  graft_layers_page_set_model (
+      flow.layers, graft_model_page_get_model_path (flow.model), 2, 12);
+  g_assert_true (graft_layers_page_get_loading (flow.layers));
+  app_test_wait_until (app_test_layers_loaded, flow.layers);
+  g_assert_true (graft_window_set_step (flow.window, "train"));
+  started = g_get_monotonic_time ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
                                              "win.start-training", NULL));
   g_assert_true (graft_train_page_get_running (flow.train));
-  g_usleep (G_USEC_PER_SEC / 2);
+  app_test_spin (1.0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                             "win.stop-training", NULL));
+  app_test_wait_until (app_test_training_done, flow.train);
+  g_assert_cmpuint (graft_train_page_get_n_ui_updates (flow.train), <=,
+                    10 * (g_get_monotonic_time () - started) / G_USEC_PER_SEC +
+                        2);
+  app_test_spin (0.5); /* the last layout */
+  frame_clock = gtk_widget_get_frame_clock (GTK_WIDGET (flow.window));
+  g_assert_nonnull (frame_clock);
+  frames_handler = g_signal_connect_swapped (
+      frame_clock, "after-paint", G_CALLBACK (count_frame), &n_frames);
+  app_test_spin (1.0);
+  g_signal_handler_disconnect (frame_clock, frames_handler);
+  g_test_message ("%u frames in 1 s after Stop", n_frames);
+  g_assert_cmpuint (n_frames, <=, 3);
+
+  /* Once more, then close the window mid-run. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                             "win.start-training", NULL));
+  g_assert_true (graft_train_page_get_running (flow.train));
+  app_test_spin (0.5);
   train = g_object_ref (flow.train); /* closing destroys the window */
   gtk_window_close (GTK_WINDOW (flow.window));
   g_assert_false (graft_train_page_get_running (train));
@@ -362,8 +318,8 @@ test_stop_and_close (void)
 static void
 test_several_folders (void)
 {
-  g_autoptr (GraftPhotosPage) page
-      = GRAFT_PHOTOS_PAGE (g_object_ref_sink (graft_photos_page_new ()));
+  g_autoptr (GraftPhotosPage) page =
+      GRAFT_PHOTOS_PAGE (g_object_ref_sink (graft_photos_page_new ()));
   g_autofree char *dir = dataset_dir ();
   g_autofree char *circles = g_build_filename (dir, "circles", NULL);
   g_autofree char *stripes = g_build_filename (dir, "stripes", NULL);
@@ -373,7 +329,7 @@ test_several_folders (void)
   folders[0] = g_file_new_for_path (stripes);
   folders[1] = g_file_new_for_path (circles);
   graft_photos_page_load (page, folders, 2);
-  wait_until (scan_done, page);
+  app_test_wait_until (app_test_scan_done, page);
   ds = graft_photos_page_get_dataset (page);
   g_assert_nonnull (ds);
   g_assert_cmpint (ds->n_classes, ==, 2);
@@ -388,12 +344,12 @@ test_several_folders (void)
 static void
 test_missing_folder (void)
 {
-  g_autoptr (GraftPhotosPage) page
-      = GRAFT_PHOTOS_PAGE (g_object_ref_sink (graft_photos_page_new ()));
+  g_autoptr (GraftPhotosPage) page =
+      GRAFT_PHOTOS_PAGE (g_object_ref_sink (graft_photos_page_new ()));
   g_autoptr (GFile) missing = g_file_new_for_path ("/nonexistent/graft-photos");
 
   graft_photos_page_load (page, &missing, 1);
-  wait_until (scan_done, page);
+  app_test_wait_until (app_test_scan_done, page);
   g_assert_null (graft_photos_page_get_dataset (page));
   g_assert_nonnull (graft_photos_page_get_error_message (page));
 }
@@ -401,18 +357,12 @@ test_missing_folder (void)
 int
 main (int argc, char *argv[])
 {
-  /* No session bus under xvfb-run: keep accessibility and settings off
-   * D-Bus, whose absence GTK reports as (fatal) warnings. */
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   g_test_init (&argc, &argv, NULL);
-
-  if (!gtk_init_check ())
+  if (!app_test_init ())
     {
       g_printerr ("No display: skipping the app tests\n");
       return 77;
     }
-  adw_init ();
 
   g_test_add_func ("/app/photos/several-folders", test_several_folders);
   g_test_add_func ("/app/photos/missing-folder", test_missing_folder);

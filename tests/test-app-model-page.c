@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include "app-test-util.h"
 #include "graft-layer.h"
 #include "graft-model-page.h"
 #include "graft-window.h"
@@ -13,29 +14,11 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
-#define LOAD_TIMEOUT_SECONDS 120
-
-static gboolean
-on_timeout (gpointer user_data)
-{
-  gboolean *timed_out = user_data;
-
-  *timed_out = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
 /* Runs the main loop until the page has finished reading its model. */
 static void
 wait_for_load (GraftModelPage *page)
 {
-  gboolean timed_out = FALSE;
-  guint timeout_id =
-      g_timeout_add_seconds (LOAD_TIMEOUT_SECONDS, on_timeout, &timed_out);
-
-  while (graft_model_page_get_loading (page) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  g_source_remove (timeout_id);
+  app_test_wait_until (app_test_model_loaded, page);
 }
 
 static GraftModelPage *
@@ -199,9 +182,9 @@ test_window_steps (void)
 }
 
 static gboolean
-try_photo_busy (GraftTryPhoto *try_photo)
+try_photo_idle (gpointer try_photo)
 {
-  return graft_try_photo_get_busy (try_photo);
+  return !graft_try_photo_get_busy (try_photo);
 }
 
 /* Step 1's "Try a Photo" runs the chosen base model: its top guess for a
@@ -216,8 +199,6 @@ test_try_photo (void)
                         "parrot.jpg", NULL);
   g_autoptr (GFile) photo = g_file_new_for_path (photo_path);
   GraftTryPhoto *try_photo = graft_model_page_get_try_photo (page);
-  gboolean timed_out = FALSE;
-  guint timeout_id;
 
   g_assert_nonnull (try_photo);
   g_assert_null (graft_try_photo_get_model_path (try_photo));
@@ -229,12 +210,7 @@ test_try_photo (void)
 
   graft_try_photo_try_file (try_photo, photo);
   g_assert_true (graft_try_photo_get_busy (try_photo));
-  timeout_id =
-      g_timeout_add_seconds (LOAD_TIMEOUT_SECONDS, on_timeout, &timed_out);
-  while (try_photo_busy (try_photo) && !timed_out)
-    g_main_context_iteration (NULL, TRUE);
-  g_assert_false (timed_out);
-  g_source_remove (timeout_id);
+  app_test_wait_until (try_photo_idle, try_photo);
   g_assert_cmpstr (graft_try_photo_get_top_label (try_photo), ==, "macaw");
 
   /* Another model: the old answer goes, the new model is the one tried. */
@@ -249,18 +225,12 @@ test_try_photo (void)
 int
 main (int argc, char *argv[])
 {
-  /* No session bus under xvfb-run: keep accessibility and settings off
-   * D-Bus, whose absence GTK reports as (fatal) warnings. */
-  g_setenv ("GTK_A11Y", "none", TRUE);
-  g_setenv ("GSETTINGS_BACKEND", "memory", TRUE);
   g_test_init (&argc, &argv, NULL);
-
-  if (!gtk_init_check ())
+  if (!app_test_init ())
     {
       g_printerr ("No display: skipping the app tests\n");
       return 77;
     }
-  adw_init ();
 
   g_test_add_func ("/app/model-page/bundled-layers", test_bundled_layers);
   g_test_add_func ("/app/model-page/switch-and-error", test_switch_and_error);

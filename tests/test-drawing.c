@@ -386,6 +386,68 @@ test_chart_sizes (void)
   g_assert_cmpint (graft_chart_get_n_series (chart), ==, 0);
 }
 
+/* Nothing is drawn outside the chart's own rectangle, which a widget clips
+ * to: drawn at a margin into a larger canvas, the margin stays empty. The
+ * last x label is centered on the plot's right edge, and its text ("4.0",
+ * "1.5", "1000") depends on the step chosen for the width. */
+static void
+test_chart_within_bounds (void)
+{
+  const int sizes[][2] = {
+    { 240, 160 }, { 360, 200 }, { 480, 280 }, { 1200, 300 }
+  };
+  const double x_ends[] = { 0.3, 1.0, 1.5, 4.0, 9.5, 37.0, 1000.0 };
+  const int margin = 24;
+
+  for (guint e = 0; e < G_N_ELEMENTS (x_ends); e++)
+    for (int percent = 0; percent <= 1; percent++)
+      {
+        g_autoptr (GraftChart) chart = new_chart ();
+        int steps = graft_chart_add_series (chart, "Training, each step", 0);
+        int valid = graft_chart_add_series (chart, "Validation",
+                                            GRAFT_CHART_SERIES_DASHED |
+                                                GRAFT_CHART_SERIES_MARKERS);
+
+        graft_chart_set_percent (chart, percent);
+        for (int i = 1; i <= 200; i++)
+          graft_chart_add_point (chart, steps, x_ends[e] * i / 200,
+                                 percent ? 0.5 + 0.5 * i / 200.0
+                                         : 2.0 / (1 + i / 20.0));
+        graft_chart_add_point (chart, valid, x_ends[e], percent ? 1.0 : 0.1);
+        for (guint i = 0; i < G_N_ELEMENTS (sizes); i++)
+          {
+            int w = sizes[i][0], h = sizes[i][1];
+            int cw = w + 2 * margin, ch = h + 2 * margin;
+            cairo_t *cr;
+            cairo_surface_t *surface = new_canvas (cw, ch, &cr);
+            int outside;
+
+            cairo_translate (cr, margin, margin);
+            graft_chart_draw (chart, cr, w, h);
+            outside = count_ink (surface, 0, 0, cw, margin) +
+                      count_ink (surface, 0, margin + h, cw, ch) +
+                      count_ink (surface, 0, margin, margin, margin + h) +
+                      count_ink (surface, margin + w, margin, cw, margin + h);
+            if (outside > 0)
+              {
+                g_autofree char *name =
+                    g_strdup_printf ("chart-outside-%g-%s-%dx%d", x_ends[e],
+                                     percent ? "percent" : "loss", w, h);
+                save_png (surface, name);
+                g_test_message ("%s: %d pixels outside", name, outside);
+              }
+            g_assert_cmpint (outside, ==, 0);
+            /* and the chart is there: the last x label inside the edge */
+            g_assert_cmpint (count_ink (surface, margin + w - 40,
+                                        margin + h - 40, margin + w,
+                                        margin + h),
+                             >, 0);
+            cairo_destroy (cr);
+            cairo_surface_destroy (surface);
+          }
+      }
+}
+
 static void
 test_chart_properties (void)
 {
@@ -824,6 +886,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/drawing/chart/points-map", test_chart_points_map);
   g_test_add_func ("/drawing/chart/downsample", test_chart_downsample);
   g_test_add_func ("/drawing/chart/sizes", test_chart_sizes);
+  g_test_add_func ("/drawing/chart/within-bounds", test_chart_within_bounds);
   g_test_add_func ("/drawing/chart/properties", test_chart_properties);
   g_test_add_func ("/drawing/confusion/perfect", test_confusion_perfect);
   g_test_add_func ("/drawing/confusion/row-normalized",
