@@ -19,6 +19,22 @@ on_import_done (GObject *source, GAsyncResult *result, gpointer user_data)
   *(gboolean *) user_data = TRUE;
 }
 
+/* Scrolls the scrolled window around widget to its end. */
+static void
+scroll_to_end (GtkWidget *widget)
+{
+  GtkWidget *scrolled =
+      gtk_widget_get_ancestor (widget, GTK_TYPE_SCROLLED_WINDOW);
+  GtkAdjustment *adj;
+
+  if (scrolled == NULL)
+    return;
+  app_test_spin (0.5); /* let the view get its height */
+  adj = gtk_scrolled_window_get_vadjustment (GTK_SCROLLED_WINDOW (scrolled));
+  gtk_adjustment_set_value (adj, gtk_adjustment_get_upper (adj) -
+                                     gtk_adjustment_get_page_size (adj));
+}
+
 static gboolean
 is_true (gpointer flag)
 {
@@ -158,6 +174,11 @@ main (int argc, char *argv[])
       app_test_wait_until (app_test_try_done, app.results);
     }
   snap (argv[2], "step-5-results.png");
+
+  /* The end of the results page: what training changed, block by block. */
+  app_test_wait_until (app_test_reuse_done, app.results);
+  scroll_to_end (GTK_WIDGET (graft_results_page_get_reuse_view (app.results)));
+  snap (argv[2], "step-5-changes.png");
 
   graft_window_set_step (app.window, "export");
   tmp = g_dir_make_tmp ("graft-shot-XXXXXX", NULL);
