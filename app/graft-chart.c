@@ -11,6 +11,8 @@
 
 #include "graft-chart.h"
 
+#include "graft-cairo-text.h"
+
 #include <glib/gi18n.h>
 #include <math.h>
 
@@ -87,60 +89,6 @@ chart_series_free (gpointer data)
   g_free (series->name);
   g_array_unref (series->points);
   g_free (series);
-}
-
-/* ---- text ---------------------------------------------------------------- */
-
-/* A layout in the widget's font when it is on screen; in the default font
- * when drawn off screen (tests), where there is no display to ask. */
-static PangoLayout *
-make_layout (GraftChart *self, cairo_t *cr, const char *text, double scale)
-{
-  PangoLayout *layout;
-  g_autoptr (PangoFontDescription) font = NULL;
-
-  if (gtk_widget_get_root (GTK_WIDGET (self)) != NULL)
-    {
-      layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
-      font = pango_font_description_copy (pango_context_get_font_description (
-          pango_layout_get_context (layout)));
-    }
-  else
-    {
-      layout = pango_cairo_create_layout (cr);
-      font = pango_font_description_from_string ("Sans 10");
-    }
-  if (scale != 1.0)
-    pango_font_description_set_size (
-        font, (int) (pango_font_description_get_size (font) * scale));
-  pango_layout_set_font_description (layout, font);
-  pango_layout_set_text (layout, text, -1);
-  return layout;
-}
-
-static void
-layout_size (PangoLayout *layout, double *width, double *height)
-{
-  PangoRectangle logical;
-
-  pango_layout_get_pixel_extents (layout, NULL, &logical);
-  *width = logical.width;
-  *height = logical.height;
-}
-
-static void
-set_color (cairo_t *cr, const GdkRGBA *color, double alpha)
-{
-  cairo_set_source_rgba (cr, color->red, color->green, color->blue,
-                         color->alpha * alpha);
-}
-
-/* Shows text with its top-left corner at (x, y). */
-static void
-show_layout (cairo_t *cr, PangoLayout *layout, double x, double y)
-{
-  cairo_move_to (cr, x, y);
-  pango_cairo_show_layout (cr, layout);
 }
 
 /* ---- scales -------------------------------------------------------------- */
@@ -234,7 +182,7 @@ set_series_style (cairo_t *cr, ChartSeries *series, int index)
 {
   static const double dash[] = { 6.0, 4.0 };
 
-  set_color (cr, &palette[index % G_N_ELEMENTS (palette)], 1.0);
+  graft_cairo_set_color (cr, &palette[index % G_N_ELEMENTS (palette)], 1.0);
   cairo_set_line_width (cr, 2.0);
   cairo_set_line_join (cr, CAIRO_LINE_JOIN_ROUND);
   cairo_set_line_cap (cr, CAIRO_LINE_CAP_ROUND);
@@ -340,10 +288,10 @@ draw_legend (GraftChart *self,
     {
       ChartSeries *series = g_ptr_array_index (self->series, s);
       g_autoptr (PangoLayout) layout =
-          make_layout (self, cr, series->name, 0.85);
+          graft_cairo_text_layout (GTK_WIDGET (self), cr, series->name, 0.85);
       double w, h, item;
 
-      layout_size (layout, &w, &h);
+      graft_cairo_text_size (layout, &w, &h);
       item = LEGEND_SWATCH + 6 + w;
       g_array_append_val (widths, item);
       row_height = MAX (row_height, h);
@@ -374,8 +322,8 @@ draw_legend (GraftChart *self,
 
           if (draw)
             {
-              g_autoptr (PangoLayout) layout =
-                  make_layout (self, cr, series->name, 0.9);
+              g_autoptr (PangoLayout) layout = graft_cairo_text_layout (
+                  GTK_WIDGET (self), cr, series->name, 0.9);
 
               pango_layout_set_width (
                   layout,
@@ -391,8 +339,9 @@ draw_legend (GraftChart *self,
                              3.0, 0, 2 * G_PI);
                   cairo_fill (cr);
                 }
-              set_color (cr, &self->fg, 0.85);
-              show_layout (cr, layout, x + LEGEND_SWATCH + 6, top + height);
+              graft_cairo_set_color (cr, &self->fg, 0.85);
+              graft_cairo_text_show (cr, layout, x + LEGEND_SWATCH + 6,
+                                     top + height);
             }
           x += g_array_index (widths, double, s) + LEGEND_GAP;
         }
@@ -453,7 +402,7 @@ draw_hover (GraftChart *self, cairo_t *cr, const ChartFrame *f)
     return;
 
   double gx = floor (map_x (f, guide_x)) + 0.5;
-  set_color (cr, &self->fg, 0.45);
+  graft_cairo_set_color (cr, &self->fg, 0.45);
   cairo_set_line_width (cr, 1.0);
   cairo_set_dash (cr, NULL, 0, 0);
   cairo_move_to (cr, gx, f->top);
@@ -463,7 +412,8 @@ draw_hover (GraftChart *self, cairo_t *cr, const ChartFrame *f)
   /* Translators: the hover readout's title, the x of the values below */
   g_autofree char *title =
       g_strdup_printf (_ ("%s %.4g"), self->x_title, guide_x);
-  g_autoptr (PangoLayout) title_layout = make_layout (self, cr, title, 0.9);
+  g_autoptr (PangoLayout) title_layout =
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, title, 0.9);
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_object_unref);
   g_autoptr (GPtrArray) values =
       g_ptr_array_new_with_free_func (g_object_unref);
@@ -475,7 +425,7 @@ draw_hover (GraftChart *self, cairo_t *cr, const ChartFrame *f)
     pango_attr_list_insert (bold, pango_attr_weight_new (PANGO_WEIGHT_BOLD));
     pango_layout_set_attributes (title_layout, bold);
   }
-  layout_size (title_layout, &title_w, &title_h);
+  graft_cairo_text_size (title_layout, &title_w, &title_h);
   for (guint s = 0; s < self->series->len; s++)
     {
       ChartSeries *series = g_ptr_array_index (self->series, s);
@@ -486,13 +436,15 @@ draw_hover (GraftChart *self, cairo_t *cr, const ChartFrame *f)
         continue;
       ChartPoint *p = &g_array_index (series->points, ChartPoint, i);
       g_autofree char *value = format_value (self, p->y);
-      PangoLayout *name_layout = make_layout (self, cr, series->name, 0.9);
-      PangoLayout *value_layout = make_layout (self, cr, value, 0.9);
+      PangoLayout *name_layout =
+          graft_cairo_text_layout (GTK_WIDGET (self), cr, series->name, 0.9);
+      PangoLayout *value_layout =
+          graft_cairo_text_layout (GTK_WIDGET (self), cr, value, 0.9);
 
-      layout_size (name_layout, &w, &h);
+      graft_cairo_text_size (name_layout, &w, &h);
       w_names = MAX (w_names, w);
       row_height = MAX (row_height, h);
-      layout_size (value_layout, &w, &h);
+      graft_cairo_text_size (value_layout, &w, &h);
       w_values = MAX (w_values, w);
       g_ptr_array_add (names, name_layout);
       g_ptr_array_add (values, value_layout);
@@ -529,25 +481,27 @@ draw_hover (GraftChart *self, cairo_t *cr, const ChartFrame *f)
   else
     cairo_set_source_rgba (cr, 1, 1, 1, 0.96);
   cairo_fill_preserve (cr);
-  set_color (cr, &self->fg, 0.15);
+  graft_cairo_set_color (cr, &self->fg, 0.15);
   cairo_stroke (cr);
 
-  set_color (cr, &self->fg, 1.0);
-  show_layout (cr, title_layout, bx + PAD, by + PAD);
+  graft_cairo_set_color (cr, &self->fg, 1.0);
+  graft_cairo_text_show (cr, title_layout, bx + PAD, by + PAD);
   for (int r = 0; r < n_rows; r++)
     {
       guint s = g_array_index (rows, guint, r);
       double y = by + PAD + title_h + 4 + r * row_height;
 
-      set_color (cr, &palette[s % G_N_ELEMENTS (palette)], 1.0);
+      graft_cairo_set_color (cr, &palette[s % G_N_ELEMENTS (palette)], 1.0);
       cairo_arc (cr, bx + PAD + 4, y + row_height / 2, 4, 0, 2 * G_PI);
       cairo_fill (cr);
-      set_color (cr, &self->fg, 0.75);
-      show_layout (cr, g_ptr_array_index (names, r), bx + PAD + 14, y);
-      set_color (cr, &self->fg, 1.0);
+      graft_cairo_set_color (cr, &self->fg, 0.75);
+      graft_cairo_text_show (cr, g_ptr_array_index (names, r), bx + PAD + 14,
+                             y);
+      graft_cairo_set_color (cr, &self->fg, 1.0);
       double vw, vh;
-      layout_size (g_ptr_array_index (values, r), &vw, &vh);
-      show_layout (cr, g_ptr_array_index (values, r), bx + box_w - PAD - vw, y);
+      graft_cairo_text_size (g_ptr_array_index (values, r), &vw, &vh);
+      graft_cairo_text_show (cr, g_ptr_array_index (values, r),
+                             bx + box_w - PAD - vw, y);
     }
 }
 
@@ -555,16 +509,16 @@ static void
 draw_empty (GraftChart *self, cairo_t *cr, int width, int height)
 {
   g_autoptr (PangoLayout) layout =
-      make_layout (self, cr, self->empty_text, 1.1);
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, self->empty_text, 1.1);
   double w, h;
 
   pango_layout_set_width (layout,
                           (int) (MAX (width - 2 * PAD, 1) * PANGO_SCALE));
   pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
   pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
-  layout_size (layout, &w, &h);
-  set_color (cr, &self->fg, 0.55);
-  show_layout (cr, layout, PAD, floor ((height - h) / 2));
+  graft_cairo_text_size (layout, &w, &h);
+  graft_cairo_set_color (cr, &self->fg, 0.55);
+  graft_cairo_text_show (cr, layout, PAD, floor ((height - h) / 2));
 }
 
 void
@@ -604,14 +558,17 @@ graft_chart_draw (GraftChart *self, cairo_t *cr, int width, int height)
     }
 
   /* Space for the text around the plot */
-  g_autoptr (PangoLayout) x_title = make_layout (self, cr, self->x_title, 0.9);
-  g_autoptr (PangoLayout) y_title = make_layout (self, cr, self->y_title, 0.9);
-  g_autoptr (PangoLayout) sample = make_layout (self, cr, "0.0", 0.85);
+  g_autoptr (PangoLayout) x_title =
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, self->x_title, 0.9);
+  g_autoptr (PangoLayout) y_title =
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, self->y_title, 0.9);
+  g_autoptr (PangoLayout) sample =
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, "0.0", 0.85);
   double tick_h, x_title_h, y_title_h;
 
-  layout_size (sample, &w, &tick_h);
-  layout_size (x_title, &w, &x_title_h);
-  layout_size (y_title, &w, &y_title_h);
+  graft_cairo_text_size (sample, &w, &tick_h);
+  graft_cairo_text_size (x_title, &w, &x_title_h);
+  graft_cairo_text_size (y_title, &w, &y_title_h);
 
   double legend_h = draw_legend (self, cr, width - PAD, PAD,
                                  MAX (width - 2 * PAD, 40), FALSE);
@@ -634,9 +591,10 @@ graft_chart_draw (GraftChart *self, cairo_t *cr, int width, int height)
   for (double v = f->y_lo; v <= f->y_hi + y_step / 2; v += y_step)
     {
       g_autofree char *text = format_tick (self, v, y_step);
-      g_autoptr (PangoLayout) layout = make_layout (self, cr, text, 0.85);
+      g_autoptr (PangoLayout) layout =
+          graft_cairo_text_layout (GTK_WIDGET (self), cr, text, 0.85);
 
-      layout_size (layout, &w, &h);
+      graft_cairo_text_size (layout, &w, &h);
       label_w = MAX (label_w, w);
     }
   f->left = PAD + y_title_h + 6 + label_w + TICK_LEN + 2;
@@ -656,10 +614,11 @@ graft_chart_draw (GraftChart *self, cairo_t *cr, int width, int height)
 
       g_autofree char *text =
           g_strdup_printf ("%.*f", step_decimals (x_step), f->x_hi);
-      g_autoptr (PangoLayout) layout = make_layout (self, cr, text, 0.85);
+      g_autoptr (PangoLayout) layout =
+          graft_cairo_text_layout (GTK_WIDGET (self), cr, text, 0.85);
       double needed;
 
-      layout_size (layout, &w, &h);
+      graft_cairo_text_size (layout, &w, &h);
       needed = MAX (PAD, ceil (w / 2) + 2);
       if (needed <= right_room)
         break;
@@ -673,41 +632,47 @@ graft_chart_draw (GraftChart *self, cairo_t *cr, int width, int height)
     {
       double py = floor (map_y (f, v)) + 0.5;
       g_autofree char *text = format_tick (self, v, y_step);
-      g_autoptr (PangoLayout) layout = make_layout (self, cr, text, 0.85);
+      g_autoptr (PangoLayout) layout =
+          graft_cairo_text_layout (GTK_WIDGET (self), cr, text, 0.85);
 
-      set_color (cr, &self->fg, fabs (v - f->y_lo) < y_step / 2 ? 0.35 : 0.1);
+      graft_cairo_set_color (cr, &self->fg,
+                             fabs (v - f->y_lo) < y_step / 2 ? 0.35 : 0.1);
       cairo_move_to (cr, f->left - TICK_LEN, py);
       cairo_line_to (cr, f->left + f->width, py);
       cairo_stroke (cr);
-      layout_size (layout, &w, &h);
-      set_color (cr, &self->fg, 0.7);
-      show_layout (cr, layout, f->left - TICK_LEN - 2 - w, py - h / 2);
+      graft_cairo_text_size (layout, &w, &h);
+      graft_cairo_set_color (cr, &self->fg, 0.7);
+      graft_cairo_text_show (cr, layout, f->left - TICK_LEN - 2 - w,
+                             py - h / 2);
     }
   for (double v = f->x_lo; v <= f->x_hi + x_step / 2; v += x_step)
     {
       double px = floor (map_x (f, v)) + 0.5;
       g_autofree char *text =
           g_strdup_printf ("%.*f", step_decimals (x_step), v);
-      g_autoptr (PangoLayout) layout = make_layout (self, cr, text, 0.85);
+      g_autoptr (PangoLayout) layout =
+          graft_cairo_text_layout (GTK_WIDGET (self), cr, text, 0.85);
 
-      set_color (cr, &self->fg, 0.35);
+      graft_cairo_set_color (cr, &self->fg, 0.35);
       cairo_move_to (cr, px, f->top + f->height);
       cairo_line_to (cr, px, f->top + f->height + TICK_LEN);
       cairo_stroke (cr);
-      layout_size (layout, &w, &h);
-      set_color (cr, &self->fg, 0.7);
-      show_layout (cr, layout, px - w / 2, f->top + f->height + TICK_LEN + 2);
+      graft_cairo_text_size (layout, &w, &h);
+      graft_cairo_set_color (cr, &self->fg, 0.7);
+      graft_cairo_text_show (cr, layout, px - w / 2,
+                             f->top + f->height + TICK_LEN + 2);
     }
 
   /* Axis titles: x centered below, y rotated along the left edge */
-  set_color (cr, &self->fg, 0.85);
-  layout_size (x_title, &w, &h);
-  show_layout (cr, x_title, f->left + (f->width - w) / 2, height - PAD - h);
-  layout_size (y_title, &w, &h);
+  graft_cairo_set_color (cr, &self->fg, 0.85);
+  graft_cairo_text_size (x_title, &w, &h);
+  graft_cairo_text_show (cr, x_title, f->left + (f->width - w) / 2,
+                         height - PAD - h);
+  graft_cairo_text_size (y_title, &w, &h);
   cairo_save (cr);
   cairo_translate (cr, PAD, f->top + (f->height + w) / 2);
   cairo_rotate (cr, -G_PI / 2);
-  show_layout (cr, y_title, 0, 0);
+  graft_cairo_text_show (cr, y_title, 0, 0);
   cairo_restore (cr);
 
   /* Series, clipped to the plot with room for the line's width */

@@ -12,6 +12,8 @@
 
 #include "graft-confusion-view.h"
 
+#include "graft-cairo-text.h"
+
 #include <glib/gi18n.h>
 #include <math.h>
 
@@ -68,62 +70,6 @@ static const GdkRGBA focus_color = { 0x62 / 255., 0xa0 / 255., 0xea / 255., 1 };
 #define EMPTY_ALPHA 0.06
 #define MIN_ALPHA 0.12
 
-/* ---- text ---------------------------------------------------------------- */
-
-/* A layout in the widget's font when it is on screen; in the default font
- * when drawn off screen (tests), where there is no display to ask. */
-static PangoLayout *
-make_layout (GraftConfusionView *self,
-             cairo_t *cr,
-             const char *text,
-             double scale)
-{
-  PangoLayout *layout;
-  g_autoptr (PangoFontDescription) font = NULL;
-
-  if (gtk_widget_get_root (GTK_WIDGET (self)) != NULL)
-    {
-      layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
-      font = pango_font_description_copy (pango_context_get_font_description (
-          pango_layout_get_context (layout)));
-    }
-  else
-    {
-      layout = pango_cairo_create_layout (cr);
-      font = pango_font_description_from_string ("Sans 10");
-    }
-  if (scale != 1.0)
-    pango_font_description_set_size (
-        font, (int) (pango_font_description_get_size (font) * scale));
-  pango_layout_set_font_description (layout, font);
-  pango_layout_set_text (layout, text, -1);
-  return layout;
-}
-
-static void
-layout_size (PangoLayout *layout, double *width, double *height)
-{
-  PangoRectangle logical;
-
-  pango_layout_get_pixel_extents (layout, NULL, &logical);
-  *width = logical.width;
-  *height = logical.height;
-}
-
-static void
-set_color (cairo_t *cr, const GdkRGBA *color, double alpha)
-{
-  cairo_set_source_rgba (cr, color->red, color->green, color->blue,
-                         color->alpha * alpha);
-}
-
-static void
-show_layout (cairo_t *cr, PangoLayout *layout, double x, double y)
-{
-  cairo_move_to (cr, x, y);
-  pango_cairo_show_layout (cr, layout);
-}
-
 /* ---- drawing ------------------------------------------------------------- */
 
 static int
@@ -150,31 +96,19 @@ cell_alpha (GraftConfusionView *self, int t, int p)
 }
 
 static void
-rounded_rect (cairo_t *cr, double x, double y, double w, double h, double r)
-{
-  r = MIN (r, MIN (w, h) / 2);
-  cairo_new_sub_path (cr);
-  cairo_arc (cr, x + w - r, y + r, r, -G_PI / 2, 0);
-  cairo_arc (cr, x + w - r, y + h - r, r, 0, G_PI / 2);
-  cairo_arc (cr, x + r, y + h - r, r, G_PI / 2, G_PI);
-  cairo_arc (cr, x + r, y + r, r, G_PI, 3 * G_PI / 2);
-  cairo_close_path (cr);
-}
-
-static void
 draw_empty (GraftConfusionView *self, cairo_t *cr, int width, int height)
 {
-  g_autoptr (PangoLayout) layout =
-      make_layout (self, cr, _ ("No results yet"), 1.1);
+  g_autoptr (PangoLayout) layout = graft_cairo_text_layout (
+      GTK_WIDGET (self), cr, _ ("No results yet"), 1.1);
   double w, h;
 
   pango_layout_set_width (layout,
                           (int) (MAX (width - 2 * PAD, 1) * PANGO_SCALE));
   pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
   pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
-  layout_size (layout, &w, &h);
-  set_color (cr, &self->fg, 0.55);
-  show_layout (cr, layout, PAD, floor ((height - h) / 2));
+  graft_cairo_text_size (layout, &w, &h);
+  graft_cairo_set_color (cr, &self->fg, 0.55);
+  graft_cairo_text_show (cr, layout, PAD, floor ((height - h) / 2));
 }
 
 static void
@@ -193,18 +127,18 @@ draw_cells (GraftConfusionView *self, cairo_t *cr, const ViewGeometry *g)
         double alpha = cell_alpha (self, t, p);
 
         if (count_at (self, t, p) == 0)
-          set_color (cr, &self->fg, alpha);
+          graft_cairo_set_color (cr, &self->fg, alpha);
         else
-          set_color (cr, &cell_color, alpha);
-        rounded_rect (cr, x, y, side, side, 3);
+          graft_cairo_set_color (cr, &cell_color, alpha);
+        graft_cairo_rounded_rect (cr, x, y, side, side, 3);
         cairo_fill (cr);
 
         g_autofree char *text = g_strdup_printf ("%d", count_at (self, t, p));
         g_autoptr (PangoLayout) layout =
-            make_layout (self, cr, text, count_scale);
+            graft_cairo_text_layout (GTK_WIDGET (self), cr, text, count_scale);
         double w, h;
 
-        layout_size (layout, &w, &h);
+        graft_cairo_text_size (layout, &w, &h);
         /* Counts only where they fit (the tooltip has them otherwise);
          * zeros only while the grid is sparse enough not to be noise. */
         if (w > side - 4 || h > side - 2 ||
@@ -213,27 +147,30 @@ draw_cells (GraftConfusionView *self, cairo_t *cr, const ViewGeometry *g)
         if (alpha > 0.5)
           cairo_set_source_rgb (cr, 1, 1, 1);
         else
-          set_color (cr, &self->fg, count_at (self, t, p) == 0 ? 0.4 : 0.9);
-        show_layout (cr, layout, x + (side - w) / 2, y + (side - h) / 2);
+          graft_cairo_set_color (cr, &self->fg,
+                                 count_at (self, t, p) == 0 ? 0.4 : 0.9);
+        graft_cairo_text_show (cr, layout, x + (side - w) / 2,
+                               y + (side - h) / 2);
       }
 
   if (self->hover_true >= 0 && self->hover_true < n)
     {
-      set_color (cr, &self->fg, 0.8);
+      graft_cairo_set_color (cr, &self->fg, 0.8);
       cairo_set_line_width (cr, 2);
-      rounded_rect (cr,
-                    g->grid_x + self->hover_predicted * g->cell + gap / 2 + 1,
-                    g->grid_y + self->hover_true * g->cell + gap / 2 + 1,
-                    g->cell - gap - 2, g->cell - gap - 2, 3);
+      graft_cairo_rounded_rect (
+          cr, g->grid_x + self->hover_predicted * g->cell + gap / 2 + 1,
+          g->grid_y + self->hover_true * g->cell + gap / 2 + 1,
+          g->cell - gap - 2, g->cell - gap - 2, 3);
       cairo_stroke (cr);
     }
   if (gtk_widget_has_visible_focus (GTK_WIDGET (self)))
     {
-      set_color (cr, &focus_color, 1.0);
+      graft_cairo_set_color (cr, &focus_color, 1.0);
       cairo_set_line_width (cr, 2);
-      rounded_rect (cr, g->grid_x + self->focus_predicted * g->cell - 1,
-                    g->grid_y + self->focus_true * g->cell - 1, g->cell + 2,
-                    g->cell + 2, 4);
+      graft_cairo_rounded_rect (cr,
+                                g->grid_x + self->focus_predicted * g->cell - 1,
+                                g->grid_y + self->focus_true * g->cell - 1,
+                                g->cell + 2, g->cell + 2, 4);
       cairo_stroke (cr);
     }
 }
@@ -251,24 +188,24 @@ draw_names (GraftConfusionView *self,
 {
   int n = g->n;
 
-  set_color (cr, &self->fg, 0.8);
+  graft_cairo_set_color (cr, &self->fg, 0.8);
   for (int i = 0; i < n; i++)
     {
-      g_autoptr (PangoLayout) layout =
-          make_layout (self, cr, self->names[i], scale);
+      g_autoptr (PangoLayout) layout = graft_cairo_text_layout (
+          GTK_WIDGET (self), cr, self->names[i], scale);
       double w, h;
 
       pango_layout_set_width (layout, (int) (row_name_w * PANGO_SCALE));
       pango_layout_set_ellipsize (layout, PANGO_ELLIPSIZE_MIDDLE);
       pango_layout_set_alignment (layout, PANGO_ALIGN_RIGHT);
-      layout_size (layout, &w, &h);
-      show_layout (cr, layout, g->grid_x - GAP - row_name_w,
-                   g->grid_y + (i + 0.5) * g->cell - h / 2);
+      graft_cairo_text_size (layout, &w, &h);
+      graft_cairo_text_show (cr, layout, g->grid_x - GAP - row_name_w,
+                             g->grid_y + (i + 0.5) * g->cell - h / 2);
     }
   for (int i = 0; i < n; i++)
     {
-      g_autoptr (PangoLayout) layout =
-          make_layout (self, cr, self->names[i], scale);
+      g_autoptr (PangoLayout) layout = graft_cairo_text_layout (
+          GTK_WIDGET (self), cr, self->names[i], scale);
       double w, h;
       double cx = g->grid_x + (i + 0.5) * g->cell;
       double top = g->grid_y + n * g->cell + GAP;
@@ -278,18 +215,18 @@ draw_names (GraftConfusionView *self,
         {
           pango_layout_set_width (layout, (int) (g->cell * PANGO_SCALE));
           pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
-          layout_size (layout, &w, &h);
-          show_layout (cr, layout, cx - g->cell / 2, top);
+          graft_cairo_text_size (layout, &w, &h);
+          graft_cairo_text_show (cr, layout, cx - g->cell / 2, top);
           continue;
         }
       /* Upwards, right-aligned so every name ends at the grid */
       pango_layout_set_width (layout, (int) (col_name_len * PANGO_SCALE));
       pango_layout_set_alignment (layout, PANGO_ALIGN_RIGHT);
-      layout_size (layout, &w, &h);
+      graft_cairo_text_size (layout, &w, &h);
       cairo_save (cr);
       cairo_translate (cr, cx - h / 2, top + col_name_len);
       cairo_rotate (cr, -G_PI / 2);
-      show_layout (cr, layout, 0, 0);
+      graft_cairo_text_show (cr, layout, 0, 0);
       cairo_restore (cr);
     }
 }
@@ -323,18 +260,18 @@ graft_confusion_view_draw (GraftConfusionView *self,
   name_scale = n > 12 ? 0.75 : 0.85;
   for (int i = 0; i < n; i++)
     {
-      g_autoptr (PangoLayout) layout =
-          make_layout (self, cr, self->names[i], name_scale);
+      g_autoptr (PangoLayout) layout = graft_cairo_text_layout (
+          GTK_WIDGET (self), cr, self->names[i], name_scale);
 
-      layout_size (layout, &w, &h);
+      graft_cairo_text_size (layout, &w, &h);
       widest = MAX (widest, w);
       name_h = MAX (name_h, h);
     }
   g_autoptr (PangoLayout) y_title =
-      make_layout (self, cr, _ ("True class"), 0.9);
-  g_autoptr (PangoLayout) x_title =
-      make_layout (self, cr, _ ("Predicted class"), 0.9);
-  layout_size (y_title, &w, &title_h);
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, _ ("True class"), 0.9);
+  g_autoptr (PangoLayout) x_title = graft_cairo_text_layout (
+      GTK_WIDGET (self), cr, _ ("Predicted class"), 0.9);
+  graft_cairo_text_size (y_title, &w, &title_h);
 
   /* Long names are cut with an ellipsis rather than squeezing the grid. */
   double row_name_w = MIN (widest, MAX (width * 0.25, 48));
@@ -369,16 +306,16 @@ graft_confusion_view_draw (GraftConfusionView *self,
   draw_names (self, cr, g, row_name_w, col_name_len, rotated, name_scale);
 
   /* Axis titles: y rotated along the left, x centered below */
-  set_color (cr, &self->fg, 0.9);
-  layout_size (y_title, &w, &h);
+  graft_cairo_set_color (cr, &self->fg, 0.9);
+  graft_cairo_text_size (y_title, &w, &h);
   cairo_save (cr);
   cairo_translate (cr, x0, g->grid_y + (n * cell + w) / 2);
   cairo_rotate (cr, -G_PI / 2);
-  show_layout (cr, y_title, 0, 0);
+  graft_cairo_text_show (cr, y_title, 0, 0);
   cairo_restore (cr);
-  layout_size (x_title, &w, &h);
-  show_layout (cr, x_title, g->grid_x + (n * cell - w) / 2,
-               g->grid_y + n * cell + GAP + col_name_len + GAP);
+  graft_cairo_text_size (x_title, &w, &h);
+  graft_cairo_text_show (cr, x_title, g->grid_x + (n * cell - w) / 2,
+                         g->grid_y + n * cell + GAP + col_name_len + GAP);
 
   cairo_restore (cr);
 }

@@ -11,6 +11,8 @@ struct _GraftLayer
 
   int index;
   char *name;
+  char *short_name;
+  char *block_title;
   char *op_type;
   char *shape;
   gint64 n_params;
@@ -24,6 +26,8 @@ enum
   PROP_0,
   PROP_INDEX,
   PROP_NAME,
+  PROP_SHORT_NAME,
+  PROP_BLOCK_TITLE,
   PROP_OP_TYPE,
   PROP_SHAPE,
   PROP_N_PARAMS,
@@ -39,6 +43,8 @@ graft_layer_finalize (GObject *object)
   GraftLayer *self = GRAFT_LAYER (object);
 
   g_clear_pointer (&self->name, g_free);
+  g_clear_pointer (&self->short_name, g_free);
+  g_clear_pointer (&self->block_title, g_free);
   g_clear_pointer (&self->op_type, g_free);
   g_clear_pointer (&self->shape, g_free);
   g_clear_pointer (&self->params_text, g_free);
@@ -61,6 +67,12 @@ graft_layer_get_property (GObject *object,
       break;
     case PROP_NAME:
       g_value_set_string (value, self->name);
+      break;
+    case PROP_SHORT_NAME:
+      g_value_set_string (value, self->short_name);
+      break;
+    case PROP_BLOCK_TITLE:
+      g_value_set_string (value, self->block_title);
       break;
     case PROP_OP_TYPE:
       g_value_set_string (value, self->op_type);
@@ -91,6 +103,10 @@ graft_layer_class_init (GraftLayerClass *klass)
   properties[PROP_INDEX] =
       g_param_spec_int ("index", NULL, NULL, 0, G_MAXINT, 0, flags);
   properties[PROP_NAME] = g_param_spec_string ("name", NULL, NULL, NULL, flags);
+  properties[PROP_SHORT_NAME] =
+      g_param_spec_string ("short-name", NULL, NULL, NULL, flags);
+  properties[PROP_BLOCK_TITLE] =
+      g_param_spec_string ("block-title", NULL, NULL, NULL, flags);
   properties[PROP_OP_TYPE] =
       g_param_spec_string ("op-type", NULL, NULL, NULL, flags);
   properties[PROP_SHAPE] =
@@ -111,6 +127,8 @@ graft_layer_init (GraftLayer *self)
 GraftLayer *
 graft_layer_new (int index,
                  const char *name,
+                 const char *short_name,
+                 const char *block_title,
                  const char *op_type,
                  const char *shape,
                  gint64 n_params)
@@ -119,6 +137,8 @@ graft_layer_new (int index,
 
   self->index = index;
   self->name = g_strdup (name);
+  self->short_name = g_strdup (short_name != NULL ? short_name : name);
+  self->block_title = g_strdup (block_title != NULL ? block_title : "");
   self->op_type = g_strdup (op_type);
   /* An en dash reads as "not known" in a table, an empty cell as a bug. */
   self->shape = g_strdup (shape != NULL ? shape : "–");
@@ -142,6 +162,20 @@ graft_layer_get_name (GraftLayer *self)
 {
   g_return_val_if_fail (GRAFT_IS_LAYER (self), NULL);
   return self->name;
+}
+
+const char *
+graft_layer_get_short_name (GraftLayer *self)
+{
+  g_return_val_if_fail (GRAFT_IS_LAYER (self), NULL);
+  return self->short_name;
+}
+
+const char *
+graft_layer_get_block_title (GraftLayer *self)
+{
+  g_return_val_if_fail (GRAFT_IS_LAYER (self), NULL);
+  return self->block_title;
 }
 
 const char *

@@ -15,6 +15,7 @@
 
 #include "blocks.h"
 #include "finetune.h"
+#include "graft-block-names.h"
 #include "graph.h"
 #include "preprocess.h"
 
@@ -363,19 +364,37 @@ fail:
 }
 
 static GtkWidget *
-block_row_new (GraftLayersPage *self, const GraftBlock *block, int index)
+block_row_new (GraftLayersPage *self,
+               const GraftBlock *blocks,
+               int index,
+               const char *prefix)
 {
+  const GraftBlock *block = &blocks[index];
   GtkWidget *row = adw_action_row_new ();
   GtkWidget *sw = gtk_switch_new ();
   g_autofree char *params = format_count (block->params);
-  g_autofree char *subtitle
-      /* Translators: a block's kind, then its parameter count */
-      = g_strdup_printf (_ ("%s · %s parameters"),
+  g_autofree char *title =
+      graft_block_names_title (blocks, self->n_blocks, index);
+  g_autofree char *subtitle = NULL;
+
+  /* The head is Graft's own new classifier: its graph name says nothing
+   * that its kind does not. */
+  if (block->kind == GRAFT_BLOCK_HEAD)
+    subtitle =
+        /* Translators: a block's kind, then its parameter count */
+        g_strdup_printf (_ ("%s · %s parameters"),
                          block_kind_words (block->kind), params);
+  else
+    subtitle = g_strdup_printf (
+        /* Translators: a block's kind, its parameter count, then its name
+         * in the model file */
+        _ ("%s · %s parameters · %s"), block_kind_words (block->kind), params,
+        graft_block_names_strip (block->name, prefix));
 
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), block->name);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
+  gtk_widget_set_tooltip_text (row, block->name);
   adw_action_row_set_title_lines (ADW_ACTION_ROW (row), 1);
   gtk_widget_set_valign (sw, GTK_ALIGN_CENTER);
   gtk_widget_set_tooltip_text (sw, _ ("Learn (on) or stay as it is (off)"));
@@ -412,6 +431,7 @@ preview_done (GObject *source, GAsyncResult *res, gpointer user_data)
   g_autoptr (GError) error = NULL;
   Preview *preview = g_task_propagate_pointer (G_TASK (res), &error);
   const GraftBlock *blocks;
+  g_autofree char *prefix = NULL;
   GtkWidget *child;
 
   if (g_task_get_cancellable (G_TASK (res)) != self->cancellable)
@@ -435,9 +455,10 @@ preview_done (GObject *source, GAsyncResult *res, gpointer user_data)
     gtk_list_box_remove (GTK_LIST_BOX (self->blocks_list), child);
   g_free (self->switches);
   self->switches = g_new0 (GtkWidget *, self->n_blocks);
+  prefix = graft_block_names_prefix (blocks, self->n_blocks);
   for (int b = 0; b < self->n_blocks; b++)
     gtk_list_box_append (GTK_LIST_BOX (self->blocks_list),
-                         block_row_new (self, &blocks[b], b));
+                         block_row_new (self, blocks, b, prefix));
   gtk_spin_button_set_range (GTK_SPIN_BUTTON (self->last_spin), 1,
                              MAX (1, self->n_blocks - 1));
   {

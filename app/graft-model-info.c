@@ -9,6 +9,8 @@
 
 #include "graft-model-info.h"
 
+#include "blocks.h"
+#include "graft-block-names.h"
 #include "graft-error.h"
 #include "graft-layer.h"
 
@@ -141,6 +143,9 @@ load_thread (GTask *task,
   g_autoptr (GraftGraph) graph = NULL;
   g_autoptr (GraftPlan) plan = NULL;
   GraftModelInfo *info;
+  GraftBlock *blocks;
+  int n_blocks, block = 0;
+  g_autofree char *prefix = NULL;
 
   graph = graft_graph_load (request->path, &error);
   if (graph == NULL)
@@ -158,11 +163,21 @@ load_thread (GTask *task,
   if (plan == NULL)
     info->shape_error = g_strdup (plan_error->message);
 
+  /* Each layer says which block it belongs to, the unit the Layers step
+   * trains or freezes. */
+  blocks = graft_graph_find_blocks (graph, &n_blocks);
+  prefix = graft_block_names_prefix (blocks, n_blocks);
   for (int i = 0; i < graph->n_nodes; i++)
     {
       const GraftNode *node = &graph->nodes[i];
       g_autofree char *shape = NULL;
+      g_autofree char *block_title = NULL;
       gint64 n_params = graft_graph_node_params (graph, i);
+
+      while (block < n_blocks && blocks[block].last_node < i)
+        block++;
+      if (block < n_blocks && blocks[block].first_node <= i)
+        block_title = graft_block_names_title (blocks, n_blocks, block);
 
       if (plan != NULL && node->n_outputs > 0 && node->outputs[0] >= 0)
         {
@@ -174,8 +189,11 @@ load_thread (GTask *task,
       info->n_params += n_params;
       g_ptr_array_add (
           info->layers,
-          graft_layer_new (i + 1, node->label, node->op_type, shape, n_params));
+          graft_layer_new (i + 1, node->label,
+                           graft_block_names_strip (node->label, prefix),
+                           block_title, node->op_type, shape, n_params));
     }
+  graft_blocks_free (blocks, n_blocks);
   g_clear_pointer (&plan, graft_plan_free);
   info->graph = g_steal_pointer (&graph);
   g_task_return_pointer (task, info, (GDestroyNotify) graft_model_info_free);

@@ -38,6 +38,9 @@ struct _GraftModelPage
   GtkColumnView *layer_view;
   GtkColumnViewColumn *index_column;
   GraftTryPhoto *try_photo;
+  GtkWidget *preparation_box; /* above the layer table */
+  GtkWidget *preparation_label;
+  GtkWidget *preparation_exact;
 
   GListStore *layers;
   GSettings *settings;
@@ -134,6 +137,59 @@ format_params (gint64 n_params)
   return g_strdup_printf ("%'" G_GINT64_FORMAT, n_params);
 }
 
+/* How photos are prepared for the model, in plain words, with the exact
+ * colour scaling below for those who want it. Hidden when the model's
+ * metadata cannot be read (the layer table then says why). */
+static void
+show_preparation (GraftModelPage *self, const GraftModelInfo *result)
+{
+  GraftPreprocess pp;
+  g_autofree char *prepared = NULL;
+  g_autofree char *exact = NULL;
+  g_autofree char *scaling = NULL;
+
+  if (result->graph == NULL ||
+      !graft_preprocess_from_model (&pp, result->graph->model, NULL))
+    {
+      gtk_widget_set_visible (self->preparation_box, FALSE);
+      return;
+    }
+  if (pp.central_crop < 1.0)
+    prepared = g_strdup_printf (
+        /* Translators: %.0f%% is a share of the photo's shorter side, e.g.
+         * "88%"; %d × %d a size in pixels */
+        _ ("Before the model sees a photo, Graft keeps its center (%.0f%% of "
+           "the shorter side) and resizes it to %d × %d pixels, the way the "
+           "model's own photos were prepared when it learned."),
+        100 * pp.central_crop, pp.width, pp.height);
+  else
+    prepared = g_strdup_printf (
+        _ ("Before the model sees a photo, Graft crops it to a square and "
+           "resizes it to %d × %d pixels, the way the model's own photos "
+           "were prepared when it learned."),
+        pp.width, pp.height);
+  scaling = g_strdup_printf (
+      /* Translators: for experts: how color values (0 to 1) are scaled */
+      _ ("crop %.1f%%; color values v become (v − mean) ÷ standard deviation "
+         "with mean %.3g, %.3g, %.3g and standard deviation %.3g, %.3g, %.3g "
+         "(red, green, blue)."),
+      100 * pp.central_crop, pp.mean[0], pp.mean[1], pp.mean[2], pp.std[0],
+      pp.std[1], pp.std[2]);
+  if (result->input_text != NULL)
+    exact = g_strdup_printf (
+        /* Translators: the first %s is a shape such as 1 × 3 × 224 × 224,
+         * the second the color scaling */
+        _ ("For experts: input %s (batch, color channels, height, width); "
+           "%s"),
+        result->input_text, scaling);
+  else
+    /* Translators: %s is the color scaling */
+    exact = g_strdup_printf (_ ("For experts: %s"), scaling);
+  gtk_label_set_text (GTK_LABEL (self->preparation_label), prepared);
+  gtk_label_set_text (GTK_LABEL (self->preparation_exact), exact);
+  gtk_widget_set_visible (self->preparation_box, TRUE);
+}
+
 static void
 show_result (GraftModelPage *self, GraftModelInfo *result)
 {
@@ -157,33 +213,15 @@ show_result (GraftModelPage *self, GraftModelInfo *result)
         self->model_title, n_layers, params, result->shape_error);
   else
     summary = g_strdup_printf (
-        /* Translators: the last %s is a shape such as 1 × 3 × 224 × 224 */
+        /* Translators: %s is a model name, then a parameter count */
         g_dngettext (GETTEXT_PACKAGE,
-                     "%s has %d layer and %s parameters. Each photo goes in "
-                     "as %s numbers: batch, color channels, height, width.",
-                     "%s has %d layers and %s parameters. Each photo goes in "
-                     "as %s numbers: batch, color channels, height, width.",
+                     "%s has %d layer and %s parameters: the numbers it "
+                     "learned, which training adjusts.",
+                     "%s has %d layers and %s parameters: the numbers it "
+                     "learned, which training adjusts.",
                      n_layers),
-        self->model_title, n_layers, params, result->input_text);
-  {
-    /* The preprocessing the model expects, from its metadata. */
-    const GraftOnnxModel *m = result->graph ? result->graph->model : NULL;
-    GraftPreprocess pp;
-    if (m != NULL
-        && graft_preprocess_from_model (&pp, m, NULL))
-      {
-        g_autofree char *prepared = g_strdup_printf (
-            _ ("Photos are prepared as it learned: the centered square of "
-               "%.1f%% of the shorter side, resized to %d × %d pixels, colors "
-               "normalized with mean %.3g, %.3g, %.3g and standard deviation "
-               "%.3g, %.3g, %.3g."),
-            100 * pp.central_crop, pp.width, pp.height, pp.mean[0], pp.mean[1],
-            pp.mean[2], pp.std[0], pp.std[1], pp.std[2]);
-        char *both = g_strconcat (summary, " ", prepared, NULL);
-        g_free (summary);
-        summary = both;
-      }
-  }
+        self->model_title, n_layers, params);
+  show_preparation (self, result);
   adw_preferences_group_set_description (self->details_group, summary);
 
   g_clear_pointer (&self->graph, graft_graph_free);
@@ -205,6 +243,7 @@ show_error (GraftModelPage *self, const GError *error)
          "format."));
   adw_status_page_set_description (self->error_status, description);
   adw_preferences_group_set_description (self->details_group, NULL);
+  gtk_widget_set_visible (self->preparation_box, FALSE);
   gtk_stack_set_visible_child_name (self->details_stack, "error");
   set_error_message (self, error->message);
 
@@ -252,6 +291,7 @@ start_load (GraftModelPage *self, ModelChoice *choice)
   g_clear_pointer (&self->graph, graft_graph_free);
   set_error_message (self, NULL);
   adw_preferences_group_set_description (self->details_group, NULL);
+  gtk_widget_set_visible (self->preparation_box, FALSE);
   gtk_stack_set_visible_child_name (self->details_stack, "loading");
   set_loading (self, TRUE);
 
@@ -473,7 +513,8 @@ set_facts_note (GraftModelPage *self)
       /* Translators: %s is the name of the reference model */
       _ ("Accuracy is how often a model names a photo of the ImageNet "
          "collection right on its first guess; your own categories will "
-         "score differently. Speed is how many photos a second a model processes, compared with %s. Photo "
+         "score differently. Speed is how many photos a second a model "
+         "processes, compared with %s. Photo "
          "size is the size photos are scaled to."),
       graft_catalog_default ()->title);
 
@@ -747,6 +788,12 @@ graft_model_page_class_init (GraftModelPageClass *klass)
                                         details_group);
   gtk_widget_class_bind_template_child (widget_class, GraftModelPage,
                                         details_stack);
+  gtk_widget_class_bind_template_child (widget_class, GraftModelPage,
+                                        preparation_box);
+  gtk_widget_class_bind_template_child (widget_class, GraftModelPage,
+                                        preparation_label);
+  gtk_widget_class_bind_template_child (widget_class, GraftModelPage,
+                                        preparation_exact);
   gtk_widget_class_bind_template_child (widget_class, GraftModelPage, spinner);
   gtk_widget_class_bind_template_child (widget_class, GraftModelPage,
                                         error_status);

@@ -14,6 +14,8 @@
 
 #include "graft-reuse-view.h"
 
+#include "graft-cairo-text.h"
+
 #include <glib/gi18n.h>
 #include <math.h>
 
@@ -121,78 +123,6 @@ default_explanation (void)
             "model did: 1 = unchanged features.");
 }
 
-/* ---- text ---------------------------------------------------------------- */
-
-/* A layout in the widget's font when it is on screen; in the default font
- * when drawn off screen (tests), as the confusion view does. */
-static PangoLayout *
-make_layout (GraftReuseView *self, cairo_t *cr, const char *text, double scale)
-{
-  PangoLayout *layout;
-  g_autoptr (PangoFontDescription) font = NULL;
-
-  if (gtk_widget_get_root (GTK_WIDGET (self)) != NULL)
-    {
-      layout = gtk_widget_create_pango_layout (GTK_WIDGET (self), NULL);
-      font = pango_font_description_copy (pango_context_get_font_description (
-          pango_layout_get_context (layout)));
-    }
-  else
-    {
-      layout = pango_cairo_create_layout (cr);
-      font = pango_font_description_from_string ("Sans 10");
-    }
-  /* The widget's font may come in pixels (absolute) rather than points:
-   * scale it in its own unit. */
-  if (scale != 1.0 && pango_font_description_get_size_is_absolute (font))
-    pango_font_description_set_absolute_size (
-        font, pango_font_description_get_size (font) * scale);
-  else if (scale != 1.0)
-    pango_font_description_set_size (
-        font, (int) (pango_font_description_get_size (font) * scale));
-  pango_layout_set_font_description (layout, font);
-  pango_layout_set_text (layout, text, -1);
-  return layout;
-}
-
-static void
-layout_size (PangoLayout *layout, double *width, double *height)
-{
-  PangoRectangle logical;
-
-  pango_layout_get_pixel_extents (layout, NULL, &logical);
-  *width = logical.width;
-  *height = logical.height;
-}
-
-static void
-set_color (cairo_t *cr, const GdkRGBA *color, double alpha)
-{
-  cairo_set_source_rgba (cr, color->red, color->green, color->blue,
-                         color->alpha * alpha);
-}
-
-static void
-show_layout (cairo_t *cr, PangoLayout *layout, double x, double y)
-{
-  cairo_move_to (cr, x, y);
-  pango_cairo_show_layout (cr, layout);
-}
-
-static void
-rounded_rect (cairo_t *cr, double x, double y, double w, double h, double r)
-{
-  r = MIN (r, MIN (w, h) / 2);
-  if (w <= 0 || h <= 0)
-    return;
-  cairo_new_sub_path (cr);
-  cairo_arc (cr, x + w - r, y + r, r, -G_PI / 2, 0);
-  cairo_arc (cr, x + w - r, y + h - r, r, 0, G_PI / 2);
-  cairo_arc (cr, x + r, y + h - r, r, G_PI / 2, G_PI);
-  cairo_arc (cr, x + r, y + r, r, G_PI, 3 * G_PI / 2);
-  cairo_close_path (cr);
-}
-
 /* ---- numbers in words ---------------------------------------------------- */
 
 static char *
@@ -275,11 +205,11 @@ legend (
   for (int i = 0; i < n; i++)
     {
       g_autoptr (PangoLayout) layout =
-          make_layout (self, cr, items[i].text, 0.9);
+          graft_cairo_text_layout (GTK_WIDGET (self), cr, items[i].text, 0.9);
       double w, h, item_w;
       GdkRGBA color;
 
-      layout_size (layout, &w, &h);
+      graft_cairo_text_size (layout, &w, &h);
       item_w = SWATCH + 6 + w;
       if (x > PAD && x + item_w > width - PAD)
         {
@@ -291,11 +221,12 @@ legend (
       if (draw)
         {
           graft_reuse_view_get_reading_color (items[i].reading, &color);
-          set_color (cr, &color, 1);
-          rounded_rect (cr, x, y + (h - SWATCH) / 2, SWATCH, SWATCH, 3);
+          graft_cairo_set_color (cr, &color, 1);
+          graft_cairo_rounded_rect (cr, x, y + (h - SWATCH) / 2, SWATCH, SWATCH,
+                                    3);
           cairo_fill (cr);
-          set_color (cr, &self->fg, 0.8);
-          show_layout (cr, layout, x + SWATCH + 6, y);
+          graft_cairo_set_color (cr, &self->fg, 0.8);
+          graft_cairo_text_show (cr, layout, x + SWATCH + 6, y);
         }
       x += item_w + 18;
     }
@@ -307,11 +238,15 @@ static double
 compute_geometry (GraftReuseView *self, cairo_t *cr, int width, ViewGeometry *g)
 {
   g_autoptr (PangoLayout) explanation =
-      make_layout (self, cr, self->explanation, 1.0);
-  g_autoptr (PangoLayout) header = make_layout (self, cr, "Ag", 0.85);
-  g_autoptr (PangoLayout) value = make_layout (self, cr, "0.00", 0.9);
-  g_autoptr (PangoLayout) weight = make_layout (self, cr, "<0.01%", 0.9);
-  g_autoptr (PangoLayout) frozen = make_layout (self, cr, _ ("frozen"), 0.9);
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, self->explanation, 1.0);
+  g_autoptr (PangoLayout) header =
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, "Ag", 0.85);
+  g_autoptr (PangoLayout) value =
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, "0.00", 0.9);
+  g_autoptr (PangoLayout) weight =
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, "<0.01%", 0.9);
+  g_autoptr (PangoLayout) frozen =
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, _ ("frozen"), 0.9);
   double w, h, header_h, widest = 0, y = PAD;
 
   memset (g, 0, sizeof *g);
@@ -319,27 +254,27 @@ compute_geometry (GraftReuseView *self, cairo_t *cr, int width, ViewGeometry *g)
   pango_layout_set_width (explanation,
                           (int) (MAX (width - 2 * PAD, 1) * PANGO_SCALE));
   pango_layout_set_wrap (explanation, PANGO_WRAP_WORD_CHAR);
-  layout_size (explanation, &w, &h);
+  graft_cairo_text_size (explanation, &w, &h);
   g->explanation_y = y;
   y += h + 8;
   g->legend_y = y;
   y += legend (self, cr, y, width, FALSE) + 14;
 
-  layout_size (header, &w, &header_h);
+  graft_cairo_text_size (header, &w, &header_h);
   g->row_height = MAX (MIN_ROW_HEIGHT, ceil (header_h / 0.85) + 10);
   for (int i = 0; i < self->n_blocks; i++)
     {
-      g_autoptr (PangoLayout) name =
-          make_layout (self, cr, self->blocks[i].name + self->prefix_len, 0.9);
-      layout_size (name, &w, &h);
+      g_autoptr (PangoLayout) name = graft_cairo_text_layout (
+          GTK_WIDGET (self), cr, self->blocks[i].name + self->prefix_len, 0.9);
+      graft_cairo_text_size (name, &w, &h);
       widest = MAX (widest, w);
     }
   g->name_x = PAD;
   g->name_w = CLAMP (widest, 60, MAX (width * 0.28, 60));
-  layout_size (value, &g->value_w, &h);
-  layout_size (weight, &w, &h);
+  graft_cairo_text_size (value, &g->value_w, &h);
+  graft_cairo_text_size (weight, &w, &h);
   g->weight_w = w;
-  layout_size (frozen, &w, &h);
+  graft_cairo_text_size (frozen, &w, &h);
   g->weight_w = MAX (g->weight_w, w);
   g->weight_bar_w = CLAMP (width * 0.12, 24, 90);
   g->weight_x = width - PAD - g->weight_w - 6 - g->weight_bar_w;
@@ -363,22 +298,23 @@ compute_geometry (GraftReuseView *self, cairo_t *cr, int width, ViewGeometry *g)
 static void
 draw_headers (GraftReuseView *self, cairo_t *cr, const ViewGeometry *g)
 {
-  g_autoptr (PangoLayout) name = make_layout (self, cr, _ ("Block"), 0.85);
-  g_autoptr (PangoLayout) features =
-      make_layout (self, cr, _ ("Features like the original’s (CKA)"), 0.85);
-  g_autoptr (PangoLayout) weights =
-      make_layout (self, cr, _ ("Weights moved"), 0.85);
+  g_autoptr (PangoLayout) name =
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, _ ("Block"), 0.85);
+  g_autoptr (PangoLayout) features = graft_cairo_text_layout (
+      GTK_WIDGET (self), cr, _ ("Features like the original’s (CKA)"), 0.85);
+  g_autoptr (PangoLayout) weights = graft_cairo_text_layout (
+      GTK_WIDGET (self), cr, _ ("Weights moved"), 0.85);
   double w, h;
 
-  set_color (cr, &self->fg, 0.6);
+  graft_cairo_set_color (cr, &self->fg, 0.6);
   pango_layout_set_width (name, (int) (g->name_w * PANGO_SCALE));
   pango_layout_set_ellipsize (name, PANGO_ELLIPSIZE_END);
-  show_layout (cr, name, g->name_x, g->header_y);
+  graft_cairo_text_show (cr, name, g->name_x, g->header_y);
   pango_layout_set_width (features, (int) (g->track_w * PANGO_SCALE));
   pango_layout_set_ellipsize (features, PANGO_ELLIPSIZE_END);
-  show_layout (cr, features, g->track_x, g->header_y);
-  layout_size (weights, &w, &h);
-  show_layout (cr, weights, g->width - PAD - w, g->header_y);
+  graft_cairo_text_show (cr, features, g->track_x, g->header_y);
+  graft_cairo_text_size (weights, &w, &h);
+  graft_cairo_text_show (cr, weights, g->width - PAD - w, g->header_y);
 }
 
 /* Where the readings change: faint dashed lines through every row, drawn
@@ -390,7 +326,7 @@ draw_thresholds (GraftReuseView *self, cairo_t *cr, const ViewGeometry *g)
                                        GRAFT_REUSE_KEPT_CKA };
   const double dash[] = { 2, 3 };
 
-  set_color (cr, &self->fg, 0.25);
+  graft_cairo_set_color (cr, &self->fg, 0.25);
   cairo_set_line_width (cr, 1);
   cairo_set_dash (cr, dash, 2, 0);
   for (guint i = 0; i < G_N_ELEMENTS (thresholds); i++)
@@ -410,18 +346,20 @@ draw_axis (GraftReuseView *self, cairo_t *cr, const ViewGeometry *g)
   static const double ticks[] = { 0, GRAFT_REUSE_REBUILT_CKA,
                                   GRAFT_REUSE_KEPT_CKA, 1 };
 
-  set_color (cr, &self->fg, 0.6);
+  graft_cairo_set_color (cr, &self->fg, 0.6);
   for (guint i = 0; i < G_N_ELEMENTS (ticks); i++)
     {
       double x = floor (g->track_x + ticks[i] * g->track_w) + 0.5;
       g_autofree char *text = g_strdup_printf ("%g", ticks[i]);
-      g_autoptr (PangoLayout) layout = make_layout (self, cr, text, 0.8);
+      g_autoptr (PangoLayout) layout =
+          graft_cairo_text_layout (GTK_WIDGET (self), cr, text, 0.8);
       double w, h;
 
-      layout_size (layout, &w, &h);
-      show_layout (cr, layout,
-                   CLAMP (x - w / 2, g->track_x, g->track_x + g->track_w - w),
-                   g->axis_y);
+      graft_cairo_text_size (layout, &w, &h);
+      graft_cairo_text_show (
+          cr, layout,
+          CLAMP (x - w / 2, g->track_x, g->track_x + g->track_w - w),
+          g->axis_y);
     }
 }
 
@@ -432,76 +370,79 @@ draw_row (GraftReuseView *self, cairo_t *cr, const ViewGeometry *g, int i)
   double y = g->rows_y + i * g->row_height;
   double bar_h = MAX (g->row_height - 12, 6);
   double bar_y = y + (g->row_height - bar_h) / 2;
-  g_autoptr (PangoLayout) name =
-      make_layout (self, cr, block->name + self->prefix_len, 0.9);
+  g_autoptr (PangoLayout) name = graft_cairo_text_layout (
+      GTK_WIDGET (self), cr, block->name + self->prefix_len, 0.9);
   g_autofree char *value_str = cka_text (block->cka);
-  g_autoptr (PangoLayout) value = make_layout (self, cr, value_str, 0.9);
+  g_autoptr (PangoLayout) value =
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, value_str, 0.9);
   g_autofree char *weight_str = weight_text (block);
-  g_autoptr (PangoLayout) weight = make_layout (self, cr, weight_str, 0.9);
+  g_autoptr (PangoLayout) weight =
+      graft_cairo_text_layout (GTK_WIDGET (self), cr, weight_str, 0.9);
   GdkRGBA color;
   double w, h;
 
   if (i == self->hover)
     {
-      set_color (cr, &self->fg, 0.06);
-      rounded_rect (cr, 0, y + 1, g->width, g->row_height - 2, 4);
+      graft_cairo_set_color (cr, &self->fg, 0.06);
+      graft_cairo_rounded_rect (cr, 0, y + 1, g->width, g->row_height - 2, 4);
       cairo_fill (cr);
     }
 
-  set_color (cr, &self->fg, 0.9);
+  graft_cairo_set_color (cr, &self->fg, 0.9);
   pango_layout_set_width (name, (int) (g->name_w * PANGO_SCALE));
   pango_layout_set_ellipsize (name, PANGO_ELLIPSIZE_MIDDLE);
-  layout_size (name, &w, &h);
-  show_layout (cr, name, g->name_x, y + (g->row_height - h) / 2);
+  graft_cairo_text_size (name, &w, &h);
+  graft_cairo_text_show (cr, name, g->name_x, y + (g->row_height - h) / 2);
 
   /* The track, then the bar over it to the CKA */
-  set_color (cr, &self->fg, 0.08);
-  rounded_rect (cr, g->track_x, bar_y, g->track_w, bar_h, 3);
+  graft_cairo_set_color (cr, &self->fg, 0.08);
+  graft_cairo_rounded_rect (cr, g->track_x, bar_y, g->track_w, bar_h, 3);
   cairo_fill (cr);
   if (isfinite (block->cka))
     {
       double fill = CLAMP (block->cka, 0, 1) * g->track_w;
       graft_reuse_view_get_reading_color (block->reading, &color);
-      set_color (cr, &color, 1);
-      rounded_rect (cr, g->track_x, bar_y, MAX (fill, 2), bar_h, 3);
+      graft_cairo_set_color (cr, &color, 1);
+      graft_cairo_rounded_rect (cr, g->track_x, bar_y, MAX (fill, 2), bar_h, 3);
       cairo_fill (cr);
     }
-  set_color (cr, &self->fg, isfinite (block->cka) ? 0.9 : 0.5);
-  layout_size (value, &w, &h);
-  show_layout (cr, value, g->value_x, y + (g->row_height - h) / 2);
+  graft_cairo_set_color (cr, &self->fg, isfinite (block->cka) ? 0.9 : 0.5);
+  graft_cairo_text_size (value, &w, &h);
+  graft_cairo_text_show (cr, value, g->value_x, y + (g->row_height - h) / 2);
 
   /* The weights: a thin neutral bar, log scale, and the percentage */
   if (!block->unchanged)
     {
-      set_color (cr, &self->fg, 0.08);
-      rounded_rect (cr, g->weight_x, y + g->row_height / 2 - 2, g->weight_bar_w,
-                    4, 2);
+      graft_cairo_set_color (cr, &self->fg, 0.08);
+      graft_cairo_rounded_rect (cr, g->weight_x, y + g->row_height / 2 - 2,
+                                g->weight_bar_w, 4, 2);
       cairo_fill (cr);
-      set_color (cr, &self->fg, 0.55);
-      rounded_rect (cr, g->weight_x, y + g->row_height / 2 - 2,
-                    weight_fraction (block->weight_change) * g->weight_bar_w, 4,
-                    2);
+      graft_cairo_set_color (cr, &self->fg, 0.55);
+      graft_cairo_rounded_rect (
+          cr, g->weight_x, y + g->row_height / 2 - 2,
+          weight_fraction (block->weight_change) * g->weight_bar_w, 4, 2);
       cairo_fill (cr);
     }
-  set_color (cr, &self->fg, block->unchanged ? 0.5 : 0.9);
-  layout_size (weight, &w, &h);
-  show_layout (cr, weight, g->width - PAD - w, y + (g->row_height - h) / 2);
+  graft_cairo_set_color (cr, &self->fg, block->unchanged ? 0.5 : 0.9);
+  graft_cairo_text_size (weight, &w, &h);
+  graft_cairo_text_show (cr, weight, g->width - PAD - w,
+                         y + (g->row_height - h) / 2);
 }
 
 static void
 draw_empty (GraftReuseView *self, cairo_t *cr, int width, int height)
 {
-  g_autoptr (PangoLayout) layout =
-      make_layout (self, cr, _ ("Nothing measured yet"), 1.0);
+  g_autoptr (PangoLayout) layout = graft_cairo_text_layout (
+      GTK_WIDGET (self), cr, _ ("Nothing measured yet"), 1.0);
   double w, h;
 
   pango_layout_set_width (layout,
                           (int) (MAX (width - 2 * PAD, 1) * PANGO_SCALE));
   pango_layout_set_alignment (layout, PANGO_ALIGN_CENTER);
   pango_layout_set_wrap (layout, PANGO_WRAP_WORD_CHAR);
-  layout_size (layout, &w, &h);
-  set_color (cr, &self->fg, 0.55);
-  show_layout (cr, layout, PAD, floor ((height - h) / 2));
+  graft_cairo_text_size (layout, &w, &h);
+  graft_cairo_set_color (cr, &self->fg, 0.55);
+  graft_cairo_text_show (cr, layout, PAD, floor ((height - h) / 2));
 }
 
 void
@@ -528,12 +469,12 @@ graft_reuse_view_draw (GraftReuseView *self, cairo_t *cr, int width, int height)
   g->valid = TRUE;
   {
     g_autoptr (PangoLayout) explanation =
-        make_layout (self, cr, self->explanation, 1.0);
+        graft_cairo_text_layout (GTK_WIDGET (self), cr, self->explanation, 1.0);
     pango_layout_set_width (explanation,
                             (int) (MAX (width - 2 * PAD, 1) * PANGO_SCALE));
     pango_layout_set_wrap (explanation, PANGO_WRAP_WORD_CHAR);
-    set_color (cr, &self->fg, 0.85);
-    show_layout (cr, explanation, PAD, g->explanation_y);
+    graft_cairo_set_color (cr, &self->fg, 0.85);
+    graft_cairo_text_show (cr, explanation, PAD, g->explanation_y);
   }
   legend (self, cr, g->legend_y, width, TRUE);
   draw_headers (self, cr, g);
