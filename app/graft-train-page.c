@@ -5,8 +5,9 @@
  * wakes the main loop at most 10 times a second, so a fast stream of steps
  * or of short epochs never floods the UI: each wake-up drains every queued
  * report at once, and the window redraws only then. Stop and closing the
- * window share one GCancellable, handed to graft_finetune; pausing holds
- * the worker between batches.
+ * window share one GCancellable, handed to graft_finetune; Pause and
+ * Resume set one GraftTrainControl, which every stage of the fine-tune
+ * obeys between batches (a stop also cancels it, waking a paused run).
  */
 #include "config.h"
 
@@ -40,6 +41,7 @@ typedef struct
   GraftTrainPage *page; /* NULL once the page is gone (main thread only) */
   GThread *thread;
   GCancellable *cancellable;
+  GraftTrainControl *control; /* pause, and the stop relayed to it */
 
   /* inputs, owned: the worker never reads the page's state */
   char *model_path;
@@ -59,8 +61,6 @@ typedef struct
 
   /* worker to main thread */
   GMutex lock;
-  GCond resume;
-  gboolean paused;
   GArray *pending; /* GraftTrainProgress */
   gboolean flush_scheduled;
   gint64 last_flush;
@@ -85,6 +85,7 @@ train_run_unref (TrainRun *run)
   if (!g_atomic_int_dec_and_test (&run->ref_count))
     return;
   g_clear_object (&run->cancellable);
+  graft_train_control_unref (run->control);
   g_free (run->model_path);
   g_free (run->model_title);
   g_strfreev (run->paths);
@@ -97,7 +98,6 @@ train_run_unref (TrainRun *run)
   graft_finetune_options_clear (&run->options);
   g_free (run->trainable);
   g_mutex_clear (&run->lock);
-  g_cond_clear (&run->resume);
   g_array_unref (run->pending);
   g_clear_pointer (&run->result, graft_train_result_unref);
   g_clear_error (&run->error);
@@ -202,24 +202,10 @@ queue_progress (const GraftTrainProgress *p, gpointer user)
   g_mutex_unlock (&run->lock);
 }
 
-/* Holds the worker here while paused; a stop wakes it. */
 static void
-wait_while_paused (TrainRun *run)
+cancel_control (GCancellable *cancellable, gpointer control)
 {
-  g_mutex_lock (&run->lock);
-  while (run->paused && !g_cancellable_is_cancelled (run->cancellable))
-    g_cond_wait (&run->resume, &run->lock);
-  g_mutex_unlock (&run->lock);
-}
-
-static void
-wake_on_cancel (GCancellable *cancellable, gpointer user_data)
-{
-  TrainRun *run = user_data;
-
-  g_mutex_lock (&run->lock);
-  g_cond_broadcast (&run->resume);
-  g_mutex_unlock (&run->lock);
+  graft_train_control_cancel (control);
 }
 
 static gboolean
@@ -236,23 +222,11 @@ load_batch (gpointer user,
   GArray *split = validation ? run->val_items : run->train_items;
   g_autofree int *items = g_new (int, n);
 
-  wait_while_paused (run);
-  if (g_cancellable_set_error_if_cancelled (run->cancellable, NULL))
-    {
-      g_set_error_literal (error, GRAFT_ERROR, GRAFT_ERROR_CANCELLED,
-                           "Stopped");
-      return FALSE;
-    }
+  /* Pause and stop are the trainer's, checked before every batch. */
   for (int i = 0; i < n; i++)
     items[i] = g_array_index (split, int, indices[i]);
   return graft_loader_load (run->loader, items, n, augment, seed, images,
                             error);
-}
-
-static void
-cancel_trainer (GCancellable *cancellable, gpointer trainer)
-{
-  graft_trainer_cancel (trainer);
 }
 
 /* The switches as the user set them: exactly those blocks train, without
@@ -266,19 +240,16 @@ train_custom (TrainRun *run,
   g_autoptr (GraftTrainer) trainer =
       graft_trainer_new (base, run->n_classes, &run->options.train, error);
   int n_blocks = 0;
-  gulong handler;
-  gboolean ok;
 
   if (trainer == NULL)
     return NULL;
   graft_trainer_get_blocks (trainer, &n_blocks);
   for (int b = 0; b < n_blocks && b < run->n_blocks; b++)
     graft_trainer_set_block_trainable (trainer, b, run->trainable[b]);
-  handler = g_cancellable_connect (run->cancellable,
-                                   G_CALLBACK (cancel_trainer), trainer, NULL);
-  ok = graft_trainer_run (trainer, data, queue_progress, run, error);
-  g_cancellable_disconnect (run->cancellable, handler);
-  return ok ? g_steal_pointer (&trainer) : NULL;
+  graft_trainer_set_control (trainer, run->control);
+  if (!graft_trainer_run (trainer, data, queue_progress, run, error))
+    return NULL;
+  return g_steal_pointer (&trainer);
 }
 
 static gboolean
@@ -305,6 +276,8 @@ finish_result (TrainRun *run,
   for (int i = 0; i < data->n_val; i++)
     result->val_paths[i] =
         g_strdup (run->paths[g_array_index (run->val_items, int, i)]);
+  /* Pause and Stop still hold while the photos are checked. */
+  graft_trainer_set_control (trainer, run->control);
   if (data->n_val > 0 &&
       !graft_trainer_evaluate (trainer, data, TRUE, &loss, &accuracy,
                                result->val_predicted, NULL, error))
@@ -344,15 +317,17 @@ train_thread (gpointer user_data)
   GraftPreprocess pp;
   GraftAugment augment;
   GError *error = NULL;
-  gulong wake;
+  gulong stop_relay;
 
 #ifdef __linux__
   /* Linux nice values are per thread: training yields to the UI thread
    * (and the threads it starts inherit that). */
   setpriority (PRIO_PROCESS, (id_t) syscall (SYS_gettid), 5);
 #endif
-  wake = g_cancellable_connect (run->cancellable, G_CALLBACK (wake_on_cancel),
-                                run, NULL);
+  /* Stop and closing the window cancel the GCancellable; the trainers
+   * hear it through the control, which also wakes a paused run. */
+  stop_relay = g_cancellable_connect (
+      run->cancellable, G_CALLBACK (cancel_control), run->control, NULL);
   base = graft_graph_load (run->model_path, &error);
   if (base == NULL)
     goto out;
@@ -374,9 +349,9 @@ train_thread (gpointer user_data)
   if (run->trainable != NULL)
     trainer = train_custom (run, base, &data, &error);
   else
-    trainer =
-        graft_finetune (base, run->n_classes, &run->options, &data,
-                        queue_progress, run, &report, run->cancellable, &error);
+    trainer = graft_finetune_with_control (
+        base, run->n_classes, &run->options, &data, queue_progress, run,
+        &report, run->cancellable, run->control, &error);
   if (trainer == NULL)
     goto out;
   finish_result (run, trainer, &data, &pp, &report, &error);
@@ -393,7 +368,7 @@ out:
   run->error = error;
   graft_finetune_report_clear (&report);
   g_clear_pointer (&run->loader, graft_loader_free);
-  g_cancellable_disconnect (run->cancellable, wake);
+  g_cancellable_disconnect (run->cancellable, stop_relay);
   g_idle_add_full (G_PRIORITY_DEFAULT, finish_run, train_run_ref (run),
                    (GDestroyNotify) train_run_unref);
   train_run_unref (run); /* the thread's own reference */
@@ -1357,6 +1332,7 @@ graft_train_page_start (GraftTrainPage *self,
   run->ref_count = 1;
   run->page = self;
   run->cancellable = g_cancellable_new ();
+  run->control = graft_train_control_new ();
   run->model_path = g_strdup (model_path);
   run->model_title = g_strdup (model_title);
   run->n_paths = (int) ds->items->len;
@@ -1391,7 +1367,6 @@ graft_train_page_start (GraftTrainPage *self,
       run->n_blocks = n_blocks;
     }
   g_mutex_init (&run->lock);
-  g_cond_init (&run->resume);
   run->pending = g_array_new (FALSE, FALSE, sizeof (GraftTrainProgress));
 
   self->run = run;
@@ -1418,10 +1393,7 @@ graft_train_page_set_paused (GraftTrainPage *self, gboolean paused)
   g_return_if_fail (GRAFT_IS_TRAIN_PAGE (self));
   if (self->run == NULL)
     return;
-  g_mutex_lock (&self->run->lock);
-  self->run->paused = paused;
-  g_cond_broadcast (&self->run->resume);
-  g_mutex_unlock (&self->run->lock);
+  graft_train_control_set_paused (self->run->control, paused);
   if (paused)
     set_status (
         self, _ ("Paused after the current step. Resume when you like."), TRUE);
@@ -1471,15 +1443,10 @@ graft_train_page_get_running (GraftTrainPage *self)
 gboolean
 graft_train_page_get_paused (GraftTrainPage *self)
 {
-  gboolean paused;
-
   g_return_val_if_fail (GRAFT_IS_TRAIN_PAGE (self), FALSE);
   if (self->run == NULL)
     return FALSE;
-  g_mutex_lock (&self->run->lock);
-  paused = self->run->paused;
-  g_mutex_unlock (&self->run->lock);
-  return paused;
+  return graft_train_control_get_paused (self->run->control);
 }
 
 GraftTrainResult *

@@ -49,18 +49,24 @@ relay_progress (const GraftTrainProgress *p, gpointer data)
 }
 
 static void
-cancel_trainer (GCancellable *cancellable, gpointer trainer)
+cancel_control (GCancellable *cancellable, gpointer control)
 {
-  graft_trainer_cancel (trainer);
+  graft_train_control_cancel (control);
 }
 
 static GraftTrainer *
-train_one (const GraftGraph *base, int n_classes, const GraftTrainConfig *config,
-           GraftFreezePreset preset, int last_blocks, const GraftTrainData *data,
-           StageRelay *relay, GCancellable *cancellable, float *val_accuracy, GError **error)
+train_one (const GraftGraph *base,
+           int n_classes,
+           const GraftTrainConfig *config,
+           GraftFreezePreset preset,
+           int last_blocks,
+           const GraftTrainData *data,
+           StageRelay *relay,
+           GraftTrainControl *control,
+           float *val_accuracy,
+           GError **error)
 {
   g_autoptr (GraftTrainer) t = graft_trainer_new (base, n_classes, config, error);
-  gulong handler = 0;
   gboolean ok;
   const GraftEpochRecord *history;
   int n_history;
@@ -68,11 +74,10 @@ train_one (const GraftGraph *base, int n_classes, const GraftTrainConfig *config
   if (t == NULL)
     return NULL;
   graft_trainer_freeze_preset (t, preset, last_blocks);
-  if (cancellable)
-    handler = g_cancellable_connect (cancellable, G_CALLBACK (cancel_trainer), t, NULL);
+  graft_trainer_set_control (t, control);
   ok = graft_trainer_run (t, data, relay_progress, relay, error);
-  if (cancellable)
-    g_cancellable_disconnect (cancellable, handler);
+  /* The caller may run the trainer again: it must not inherit a stop. */
+  graft_trainer_set_control (t, NULL);
   if (!ok)
     return NULL;
   /* keep_best restored the best epoch: its accuracy is the max recorded. */
@@ -87,18 +92,23 @@ train_one (const GraftGraph *base, int n_classes, const GraftTrainConfig *config
   return g_steal_pointer (&t);
 }
 
-GraftTrainer *
-graft_finetune (const GraftGraph *base, int n_classes, const GraftFinetuneOptions *options,
-                const GraftTrainData *data, GraftTrainProgressFunc progress, gpointer user,
-                GraftFinetuneReport *report, GCancellable *cancellable, GError **error)
+static GraftTrainer *
+finetune_stages (const GraftGraph *base,
+                 int n_classes,
+                 const GraftFinetuneOptions *options,
+                 const GraftTrainData *data,
+                 StageRelay *relay,
+                 GraftFinetuneReport *report,
+                 GraftTrainControl *control,
+                 GError **error)
 {
   gboolean compare = options->compare_head_only && options->preset != GRAFT_FREEZE_HEAD_ONLY
                      && data->n_val > 0;
-  StageRelay relay = { progress, user, 1, compare ? 2 : 1 };
   g_autoptr (GraftTrainer) head = NULL;
   g_autoptr (GraftTrainer) requested = NULL;
   float head_acc = NAN, requested_acc = NAN;
 
+  relay->n_stages = compare ? 2 : 1;
   report->head_only_accuracy = NAN;
   report->kept_head_only = FALSE;
   report->explanation = NULL;
@@ -106,14 +116,16 @@ graft_finetune (const GraftGraph *base, int n_classes, const GraftFinetuneOption
   if (compare)
     {
       /* The head alone first: fast, and the baseline to beat. */
-      head = train_one (base, n_classes, &options->train, GRAFT_FREEZE_HEAD_ONLY, 0, data,
-                        &relay, cancellable, &head_acc, error);
+      head =
+          train_one (base, n_classes, &options->train, GRAFT_FREEZE_HEAD_ONLY,
+                     0, data, relay, control, &head_acc, error);
       if (head == NULL)
         return NULL;
-      relay.stage = 2;
+      relay->stage = 2;
     }
   requested = train_one (base, n_classes, &options->train, options->preset,
-                         options->last_blocks, data, &relay, cancellable, &requested_acc, error);
+                         options->last_blocks, data, relay, control,
+                         &requested_acc, error);
   if (requested == NULL)
     return NULL;
   report->requested_accuracy = requested_acc;
@@ -143,4 +155,49 @@ graft_finetune (const GraftGraph *base, int n_classes, const GraftFinetuneOption
            "(%.1f%% on your validation photos)."),
         100 * requested_acc);
   return g_steal_pointer (&requested);
+}
+
+GraftTrainer *
+graft_finetune_with_control (const GraftGraph *base,
+                             int n_classes,
+                             const GraftFinetuneOptions *options,
+                             const GraftTrainData *data,
+                             GraftTrainProgressFunc progress,
+                             gpointer user,
+                             GraftFinetuneReport *report,
+                             GCancellable *cancellable,
+                             GraftTrainControl *control,
+                             GError **error)
+{
+  /* One control for every stage: whichever trainer runs obeys it, and a
+   * stop between stages is not lost. */
+  g_autoptr (GraftTrainControl) stages =
+      control ? graft_train_control_ref (control) : graft_train_control_new ();
+  StageRelay relay = { progress, user, 1, 1 };
+  gulong handler = 0;
+  GraftTrainer *kept;
+
+  if (cancellable)
+    handler = g_cancellable_connect (cancellable, G_CALLBACK (cancel_control),
+                                     stages, NULL);
+  kept = finetune_stages (base, n_classes, options, data, &relay, report,
+                          stages, error);
+  if (cancellable)
+    g_cancellable_disconnect (cancellable, handler);
+  return kept;
+}
+
+GraftTrainer *
+graft_finetune (const GraftGraph *base,
+                int n_classes,
+                const GraftFinetuneOptions *options,
+                const GraftTrainData *data,
+                GraftTrainProgressFunc progress,
+                gpointer user,
+                GraftFinetuneReport *report,
+                GCancellable *cancellable,
+                GError **error)
+{
+  return graft_finetune_with_control (base, n_classes, options, data, progress,
+                                      user, report, cancellable, NULL, error);
 }

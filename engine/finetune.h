@@ -36,11 +36,28 @@ typedef struct
 
 void graft_finetune_report_clear (GraftFinetuneReport *report);
 
-/* Trains and returns the trainer holding the model kept. */
+/* Trains and returns the trainer holding the model kept. Cancelling
+ * cancellable stops whichever stage runs, within one batch. */
 GraftTrainer *graft_finetune (const GraftGraph *base, int n_classes,
                               const GraftFinetuneOptions *options, const GraftTrainData *data,
                               GraftTrainProgressFunc progress, gpointer user,
                               GraftFinetuneReport *report, GCancellable *cancellable,
                               GError **error);
+
+/* The same, and every stage obeys control (may be NULL): pausing it holds
+ * the run within one batch or step, whichever stage runs (caching
+ * features, training the head alone, the requested preset), and
+ * cancelling it stops the run as cancellable does. The trainer returned
+ * no longer follows control. */
+GraftTrainer *graft_finetune_with_control (const GraftGraph *base,
+                                           int n_classes,
+                                           const GraftFinetuneOptions *options,
+                                           const GraftTrainData *data,
+                                           GraftTrainProgressFunc progress,
+                                           gpointer user,
+                                           GraftFinetuneReport *report,
+                                           GCancellable *cancellable,
+                                           GraftTrainControl *control,
+                                           GError **error);
 
 G_END_DECLS

@@ -354,6 +354,56 @@ test_missing_folder (void)
   g_assert_nonnull (graft_photos_page_get_error_message (page));
 }
 
+/* Pause reaches the trainer of whichever stage of the fine-tune runs, not
+ * only the loading of photos: no progress while paused, and it goes on
+ * after Resume. (test-finetune-pause holds each stage in turn.) */
+static guint reports_before;
+
+static gboolean
+reports_grew (gpointer train_page)
+{
+  return graft_train_page_get_n_reports (train_page) > reports_before ||
+         !graft_train_page_get_running (train_page);
+}
+
+static void
+test_pause_holds (void)
+{
+  Flow flow = { 0 };
+  guint reports;
+
+  flow_open (&flow);
+  graft_layers_page_set_preset (flow.layers, GRAFT_FREEZE_NONE, 0);
+  graft_train_page_set_epochs (flow.train, 50);
+  graft_train_page_set_batch_size (flow.train, 2);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                             "win.start-training", NULL));
+  /* Past the caching of the 16 photos, 2 at a time. */
+  reports_before = 20;
+  app_test_wait_until (reports_grew, flow.train);
+  g_assert_true (graft_train_page_get_running (flow.train));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                             "win.pause-training", NULL));
+  g_assert_true (graft_train_page_get_paused (flow.train));
+  app_test_spin (1.0); /* the step in flight, and its report */
+  reports = graft_train_page_get_n_reports (flow.train);
+  app_test_spin (1.0);
+  g_assert_cmpuint (graft_train_page_get_n_reports (flow.train), ==, reports);
+  g_assert_true (graft_train_page_get_running (flow.train));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                             "win.pause-training", NULL));
+  g_assert_false (graft_train_page_get_paused (flow.train));
+  reports_before = reports;
+  app_test_wait_until (reports_grew, flow.train);
+  g_assert_true (graft_train_page_get_running (flow.train));
+  g_assert_cmpuint (graft_train_page_get_n_reports (flow.train), >, reports);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (flow.window),
+                                             "win.stop-training", NULL));
+  app_test_wait_until (app_test_training_done, flow.train);
+  g_assert_null (graft_train_page_get_result (flow.train));
+  gtk_window_destroy (GTK_WINDOW (flow.window));
+}
+
 int
 main (int argc, char *argv[])
 {
@@ -368,5 +418,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/app/photos/missing-folder", test_missing_folder);
   g_test_add_func ("/app/flow/train-and-export", test_flow);
   g_test_add_func ("/app/flow/stop-and-close", test_stop_and_close);
+  g_test_add_func ("/app/flow/pause-holds", test_pause_holds);
   return g_test_run ();
 }

@@ -62,10 +62,9 @@ struct _GraftTrainer
   GraftTensor **stat_backup;
   float *class_weights;
   int global_step;
-  gint cancelled;
-  GMutex pause_lock;
-  GCond pause_cond;
-  gboolean paused;
+  GraftTrainControl *control; /* pause and stop: own_control or a shared one */
+  GraftTrainControl *own_control;
+  double paused_seconds; /* waited while paused, this run */
   GArray *history; /* GraftEpochRecord */
   /* Fuse in-place Relu/Clip into the BatchNormalization before them (see
    * graft_plan_fuse_activations); environment GRAFT_NO_FUSE=1 turns it

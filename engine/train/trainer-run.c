@@ -10,39 +10,118 @@
 
 #define CHECKPOINT_PREFIX "graft"
 
+/* ---- pause and stop ---- */
+
+struct _GraftTrainControl
+{
+  gint ref_count;
+  GMutex lock;
+  GCond changed; /* paused or cancelled changed */
+  gboolean paused;
+  gint cancelled; /* atomic: read without the lock between batches */
+};
+
+GraftTrainControl *
+graft_train_control_new (void)
+{
+  GraftTrainControl *c = g_new0 (GraftTrainControl, 1);
+  c->ref_count = 1;
+  g_mutex_init (&c->lock);
+  g_cond_init (&c->changed);
+  return c;
+}
+
+GraftTrainControl *
+graft_train_control_ref (GraftTrainControl *c)
+{
+  g_atomic_int_inc (&c->ref_count);
+  return c;
+}
+
+void
+graft_train_control_unref (GraftTrainControl *c)
+{
+  if (c == NULL || !g_atomic_int_dec_and_test (&c->ref_count))
+    return;
+  g_mutex_clear (&c->lock);
+  g_cond_clear (&c->changed);
+  g_free (c);
+}
+
+void
+graft_train_control_set_paused (GraftTrainControl *c, gboolean paused)
+{
+  g_mutex_lock (&c->lock);
+  c->paused = paused;
+  g_cond_broadcast (&c->changed);
+  g_mutex_unlock (&c->lock);
+}
+
+gboolean
+graft_train_control_get_paused (GraftTrainControl *c)
+{
+  gboolean paused;
+  g_mutex_lock (&c->lock);
+  paused = c->paused;
+  g_mutex_unlock (&c->lock);
+  return paused;
+}
+
+void
+graft_train_control_cancel (GraftTrainControl *c)
+{
+  g_mutex_lock (&c->lock);
+  g_atomic_int_set (&c->cancelled, TRUE);
+  g_cond_broadcast (&c->changed);
+  g_mutex_unlock (&c->lock);
+}
+
+gboolean
+graft_train_control_is_cancelled (GraftTrainControl *c)
+{
+  return g_atomic_int_get (&c->cancelled);
+}
+
+void
+graft_trainer_set_control (GraftTrainer *t, GraftTrainControl *control)
+{
+  GraftTrainControl *old = t->control;
+  t->control = graft_train_control_ref (control ? control : t->own_control);
+  graft_train_control_unref (old);
+}
+
 void
 graft_trainer_cancel (GraftTrainer *t)
 {
-  g_atomic_int_set (&t->cancelled, TRUE);
-  g_mutex_lock (&t->pause_lock);
-  g_cond_broadcast (&t->pause_cond);
-  g_mutex_unlock (&t->pause_lock);
+  graft_train_control_cancel (t->control);
 }
 
 void
 graft_trainer_set_paused (GraftTrainer *t, gboolean paused)
 {
-  g_mutex_lock (&t->pause_lock);
-  t->paused = paused;
-  g_cond_broadcast (&t->pause_cond);
-  g_mutex_unlock (&t->pause_lock);
+  graft_train_control_set_paused (t->control, paused);
 }
 
 /* Waits while paused; FALSE with an error once cancelled. The seconds
- * spent paused are added to *paused_seconds so speed figures leave them out. */
+ * spent paused go to t->paused_seconds so speed figures leave them out. */
 static gboolean
-check_controls (GraftTrainer *t, double *paused_seconds, GError **error)
+check_controls (GraftTrainer *t, GError **error)
 {
-  gint64 start = g_get_monotonic_time ();
-  g_mutex_lock (&t->pause_lock);
-  while (t->paused && !g_atomic_int_get (&t->cancelled))
-    g_cond_wait (&t->pause_cond, &t->pause_lock);
-  g_mutex_unlock (&t->pause_lock);
-  if (paused_seconds)
-    *paused_seconds += (g_get_monotonic_time () - start) / 1e6;
-  if (g_atomic_int_get (&t->cancelled))
+  GraftTrainControl *c = t->control;
+
+  g_mutex_lock (&c->lock);
+  if (c->paused && !g_atomic_int_get (&c->cancelled))
     {
-      g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_CANCELLED, "training was stopped");
+      gint64 start = g_get_monotonic_time ();
+      while (c->paused && !g_atomic_int_get (&c->cancelled))
+        g_cond_wait (&c->changed, &c->lock);
+      t->paused_seconds += (g_get_monotonic_time () - start) / 1e6;
+    }
+  g_mutex_unlock (&c->lock);
+  if (g_atomic_int_get (&c->cancelled))
+    {
+      g_set_error (error, GRAFT_ERROR, GRAFT_ERROR_CANCELLED,
+                   "training was stopped");
       return FALSE;
     }
   return TRUE;
@@ -117,7 +196,7 @@ fill_cache (GraftTrainer *t, const GraftTrainData *data, gboolean validation,
     {
       int n = MIN (batch, n_items - start);
       PlanState *bs = n == batch ? ps : graft_trainer_get_plan (t, n, error);
-      if (bs == NULL || !check_controls (t, NULL, error))
+      if (bs == NULL || !check_controls (t, error))
         goto fail;
       for (int i = 0; i < n; i++)
         items[i] = start + i;
@@ -185,7 +264,7 @@ evaluate (GraftTrainer *t, const GraftTrainData *data, gboolean validation, floa
       int n = MIN (batch, n_items - start);
       PlanState *ps = graft_trainer_get_plan (t, n, error);
       int batch_correct = 0;
-      if (ps == NULL || !check_controls (t, NULL, error))
+      if (ps == NULL || !check_controls (t, error))
         return FALSE;
       for (int i = 0; i < n; i++)
         items[i] = start + i;
@@ -372,7 +451,6 @@ graft_trainer_run (GraftTrainer *t, const GraftTrainData *data, GraftTrainProgre
   float best_accuracy = -1, best_loss = INFINITY;
   int stale_epochs = 0, start_epoch = 0;
   gint64 run_start = g_get_monotonic_time ();
-  double paused = 0;
   gboolean train_cache_ok;
 
   if (cfg->batch_size < 2 || cfg->epochs < 1)
@@ -391,7 +469,11 @@ graft_trainer_run (GraftTrainer *t, const GraftTrainData *data, GraftTrainProgre
       || !check_labels (t, data->val_labels, data->n_val, error)
       || !graft_trainer_set_up (t, error))
     return FALSE;
-  g_atomic_int_set (&t->cancelled, FALSE);
+  /* The trainer's own control serves one run at a time; a shared one
+   * belongs to its owner, whose stop must not be forgotten here. */
+  if (t->control == t->own_control)
+    g_atomic_int_set (&t->own_control->cancelled, FALSE);
+  t->paused_seconds = 0;
   compute_class_weights (t, data);
   g_array_set_size (t->history, 0);
   /* A run starts its schedule afresh (resume below may move it on), and
@@ -424,7 +506,7 @@ graft_trainer_run (GraftTrainer *t, const GraftTrainData *data, GraftTrainProgre
     {
       GraftFeatureCache *cache = cfg->augment ? NULL : t->cache[0];
       gint64 epoch_start = g_get_monotonic_time ();
-      double epoch_paused = paused;
+      double epoch_paused = t->paused_seconds;
       double loss_sum = 0;
       int correct_sum = 0, seen = 0;
       GraftEpochRecord record = { .epoch = epoch };
@@ -440,7 +522,7 @@ graft_trainer_run (GraftTrainer *t, const GraftTrainData *data, GraftTrainProgre
           int correct = 0;
           double seconds;
 
-          if (!check_controls (t, &paused, error))
+          if (!check_controls (t, error))
             return FALSE;
           ps = graft_trainer_get_plan (t, n, error);
           if (ps == NULL)
@@ -486,7 +568,8 @@ graft_trainer_run (GraftTrainer *t, const GraftTrainData *data, GraftTrainProgre
           correct_sum += correct;
           seen += n;
 
-          seconds = (g_get_monotonic_time () - epoch_start) / 1e6 - (paused - epoch_paused);
+          seconds = (g_get_monotonic_time () - epoch_start) / 1e6 -
+                    (t->paused_seconds - epoch_paused);
           report.phase = GRAFT_TRAIN_STEP;
           report.epoch = epoch;
           report.step = step + 1;
@@ -496,7 +579,8 @@ graft_trainer_run (GraftTrainer *t, const GraftTrainData *data, GraftTrainProgre
           report.accuracy = (float) correct / n;
           report.learning_rate = lr;
           report.images_per_second = seconds > 0 ? seen / seconds : 0;
-          report.elapsed_seconds = (g_get_monotonic_time () - run_start) / 1e6 - paused;
+          report.elapsed_seconds =
+              (g_get_monotonic_time () - run_start) / 1e6 - t->paused_seconds;
           report.eta_seconds
               = report.images_per_second > 0
                     ? ((double) (cfg->epochs - epoch) * data->n_train + (data->n_train - seen))
@@ -510,7 +594,8 @@ graft_trainer_run (GraftTrainer *t, const GraftTrainData *data, GraftTrainProgre
       record.train_accuracy = (float) correct_sum / MAX (seen, 1);
       if (!evaluate (t, data, TRUE, &record.val_loss, &record.val_accuracy, NULL, NULL, error))
         return FALSE;
-      record.seconds = (g_get_monotonic_time () - epoch_start) / 1e6 - (paused - epoch_paused);
+      record.seconds = (g_get_monotonic_time () - epoch_start) / 1e6 -
+                       (t->paused_seconds - epoch_paused);
       g_array_append_val (t->history, record);
 
       {
@@ -538,7 +623,8 @@ graft_trainer_run (GraftTrainer *t, const GraftTrainData *data, GraftTrainProgre
       report.accuracy = record.train_accuracy;
       report.val_loss = record.val_loss;
       report.val_accuracy = record.val_accuracy;
-      report.elapsed_seconds = (g_get_monotonic_time () - run_start) / 1e6 - paused;
+      report.elapsed_seconds =
+          (g_get_monotonic_time () - run_start) / 1e6 - t->paused_seconds;
       if (progress)
         progress (&report, user);
       if (cfg->checkpoint_dir && !save_checkpoint (t, epoch, error))

@@ -237,8 +237,8 @@ trainer_alloc (const GraftTrainConfig *config, int n_classes)
   t->config = *config;
   t->config.checkpoint_dir = g_strdup (config->checkpoint_dir);
   t->n_classes = n_classes;
-  g_mutex_init (&t->pause_lock);
-  g_cond_init (&t->pause_cond);
+  t->own_control = graft_train_control_new ();
+  t->control = graft_train_control_ref (t->own_control);
   t->plans = g_ptr_array_new_with_free_func (plan_state_free);
   t->params = g_array_new (FALSE, TRUE, sizeof (GraftParamRef));
   t->history = g_array_new (FALSE, TRUE, sizeof (GraftEpochRecord));
@@ -355,8 +355,8 @@ graft_trainer_free (GraftTrainer *t)
   g_free (t->class_weights);
   graft_graph_free (t->graph);
   graft_train_config_clear (&t->config);
-  g_mutex_clear (&t->pause_lock);
-  g_cond_clear (&t->pause_cond);
+  graft_train_control_unref (t->control);
+  graft_train_control_unref (t->own_control);
   g_free (t);
 }
 

@@ -156,8 +156,35 @@ gboolean graft_trainer_run (GraftTrainer *trainer,
                             gpointer user,
                             GError **error);
 
-/* Thread-safe controls for a run in progress: stop within one batch;
- * pause and resume between batches. */
+/* Pause and stop for training in progress, thread-safe, and shareable:
+ * one control handed to several trainers (as graft_finetune does with its
+ * stages) reaches whichever of them is running. A run checks it before
+ * every batch (training, validation and feature caching): it stops within
+ * one batch once cancelled, and while paused it waits, reporting nothing
+ * and leaving the paused time out of its speed, ETA and elapsed figures.
+ * Cancelling wakes a paused run. A shared control's cancel is final. */
+typedef struct _GraftTrainControl GraftTrainControl;
+
+GraftTrainControl *graft_train_control_new (void);
+GraftTrainControl *graft_train_control_ref (GraftTrainControl *control);
+void graft_train_control_unref (GraftTrainControl *control);
+void graft_train_control_set_paused (GraftTrainControl *control,
+                                     gboolean paused);
+gboolean graft_train_control_get_paused (GraftTrainControl *control);
+void graft_train_control_cancel (GraftTrainControl *control);
+gboolean graft_train_control_is_cancelled (GraftTrainControl *control);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (GraftTrainControl, graft_train_control_unref)
+
+/* The trainer obeys control (it takes a reference) instead of its own;
+ * NULL gives it back its own. Not while it runs. */
+void graft_trainer_set_control (GraftTrainer *trainer,
+                                GraftTrainControl *control);
+
+/* Thread-safe controls for a run in progress, through the trainer's
+ * control (its own unless one was set): stop within one batch; pause and
+ * resume between batches. The trainer's own control is reset when a run
+ * starts, so a stop ends only the run in progress. */
 void graft_trainer_cancel (GraftTrainer *trainer);
 void graft_trainer_set_paused (GraftTrainer *trainer, gboolean paused);
 
