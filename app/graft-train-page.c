@@ -128,6 +128,7 @@ struct _GraftTrainPage
   GtkWidget *done_label;
   int s_step_loss, s_epoch_loss, s_val_loss, s_step_acc, s_epoch_acc, s_val_acc;
   int chart_stage;
+  int n_stages;
 
   GSettings *settings;
   TrainRun *run;
@@ -472,7 +473,13 @@ show_progress (GraftTrainPage *self, const GraftTrainProgress *p)
     {
       /* The comparison's second run starts from scratch: so do the charts. */
       self->chart_stage = p->stage;
+      self->n_stages = p->n_stages;
       reset_charts (self);
+      /* The last part's epoch count must not linger into the next one
+       * behind the status line's once-a-second limit. */
+      set_status (self, _ ("Starting…"), FALSE);
+      gtk_progress_bar_set_fraction (GTK_PROGRESS_BAR (self->progress_bar),
+                                     0.0);
       if (p->n_stages > 1)
         gtk_label_set_text (
             GTK_LABEL (self->stage_label),
@@ -1371,6 +1378,7 @@ graft_train_page_start (GraftTrainPage *self,
 
   self->run = run;
   self->chart_stage = -1;
+  self->n_stages = 0;
   self->n_ui_updates = 0;
   self->n_reports = 0;
   g_clear_pointer (&self->error_message, g_free);
@@ -1475,6 +1483,13 @@ graft_train_page_get_n_ui_updates (GraftTrainPage *self)
 {
   g_return_val_if_fail (GRAFT_IS_TRAIN_PAGE (self), 0);
   return self->n_ui_updates;
+}
+
+gboolean
+graft_train_page_get_in_last_part (GraftTrainPage *self)
+{
+  g_return_val_if_fail (GRAFT_IS_TRAIN_PAGE (self), FALSE);
+  return self->chart_stage >= 0 && self->chart_stage >= self->n_stages;
 }
 
 guint

@@ -54,5 +54,8 @@ double graft_train_page_get_longest_stall_ms (GraftTrainPage *self);
 /* UI updates made from progress, and progress reports received. */
 guint graft_train_page_get_n_ui_updates (GraftTrainPage *self);
 guint graft_train_page_get_n_reports (GraftTrainPage *self);
+/* TRUE once progress comes from the run's last part (a fine-tune first
+ * trains the new classifier alone, then the blocks chosen). */
+gboolean graft_train_page_get_in_last_part (GraftTrainPage *self);
 
 G_END_DECLS
