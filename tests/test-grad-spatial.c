@@ -12,6 +12,7 @@
 #include "kernels/pad.h"
 #include "kernels/pool.h"
 #include "ops/ops.h"
+#include "test-node.h"
 
 #include <float.h>
 #include <math.h>
@@ -697,64 +698,6 @@ test_batchnorm_vs_reference (void)
 }
 
 /* ---- op level ---- */
-
-typedef struct
-{
-  GraftOnnxNode proto;
-  GraftOnnxAttribute attrs[8];
-  char *outputs[3];
-} TestNode;
-
-static void
-node_init (TestNode *t, const char *op_type, int n_outputs)
-{
-  memset (t, 0, sizeof *t);
-  t->proto.name = (char *) "n";
-  t->proto.op_type = (char *) op_type;
-  t->proto.domain = (char *) "";
-  t->proto.attrs = t->attrs;
-  for (int i = 0; i < n_outputs; i++)
-    t->outputs[i] = (char *) (i == 0 ? "y" : i == 1 ? "y1" : "y2");
-  t->proto.outputs = t->outputs;
-  t->proto.n_outputs = n_outputs;
-}
-
-static void
-node_ints (TestNode *t, const char *name, int n, const int64_t *values)
-{
-  GraftOnnxAttribute *a = &t->attrs[t->proto.n_attrs++];
-  a->name = (char *) name;
-  a->type = GRAFT_ATTR_INTS;
-  a->ints = (int64_t *) values;
-  a->n_ints = n;
-}
-
-static void
-node_int (TestNode *t, const char *name, int64_t value)
-{
-  GraftOnnxAttribute *a = &t->attrs[t->proto.n_attrs++];
-  a->name = (char *) name;
-  a->type = GRAFT_ATTR_INT;
-  a->i = value;
-}
-
-static void
-node_float (TestNode *t, const char *name, float value)
-{
-  GraftOnnxAttribute *a = &t->attrs[t->proto.n_attrs++];
-  a->name = (char *) name;
-  a->type = GRAFT_ATTR_FLOAT;
-  a->f = value;
-}
-
-static void
-node_string (TestNode *t, const char *name, const char *value)
-{
-  GraftOnnxAttribute *a = &t->attrs[t->proto.n_attrs++];
-  a->name = (char *) name;
-  a->type = GRAFT_ATTR_STRING;
-  a->s = (char *) value;
-}
 
 /* prepare + infer on the tensors' shapes; allocates zeroed outputs. */
 static void
