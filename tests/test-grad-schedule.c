@@ -18,6 +18,7 @@
 #include "kernels/elementwise.h"
 #include "kernels/loss.h"
 #include "kernels/pool.h"
+#include "test-conv-cases.h"
 #include "train/trainer-private.h"
 #include "train/trainer.h"
 
@@ -298,10 +299,8 @@ test_kernels_pool (void)
 static void
 check_conv (const char *what, GraftConvGeometry g)
 {
-  g.OH = (int) graft_window_output_size (g.H, g.KH, g.stride_h, g.dilation_h,
-                                         g.pad_top, g.pad_bottom, FALSE);
-  g.OW = (int) graft_window_output_size (g.W, g.KW, g.stride_w, g.dilation_w,
-                                         g.pad_left, g.pad_right, FALSE);
+  /* FALSE (no output positions) is one of the cases. */
+  conv_geometry_finish (&g);
   size_t nx = (size_t) g.N * g.C * g.H * g.W;
   size_t ny = (size_t) g.N * g.OC * g.OH * g.OW;
   size_t nw = (size_t) g.OC * (g.C / g.group) * g.KH * g.KW;

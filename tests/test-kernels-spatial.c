@@ -12,6 +12,7 @@
 #include "kernels/pad.h"
 #include "kernels/pool.h"
 #include "ops/ops.h"
+#include "test-conv-cases.h"
 #include "test-node.h"
 
 #include <float.h>
@@ -56,19 +57,6 @@ conv_geometry_string (const GraftConvGeometry *g)
       g->N, g->C, g->H, g->W, g->OC, g->KH, g->KW, g->group, g->stride_h,
       g->stride_w, g->dilation_h, g->dilation_w, g->pad_top, g->pad_left,
       g->pad_bottom, g->pad_right, g->OH, g->OW);
-}
-
-/* Fills OH, OW from the rest; FALSE when the window does not fit. */
-static gboolean
-conv_geometry_finish (GraftConvGeometry *g)
-{
-  g->OH =
-      (int) graft_window_output_size (g->H, g->KH, g->stride_h, g->dilation_h,
-                                      g->pad_top, g->pad_bottom, FALSE);
-  g->OW =
-      (int) graft_window_output_size (g->W, g->KW, g->stride_w, g->dilation_w,
-                                      g->pad_left, g->pad_right, FALSE);
-  return g->OH > 0 && g->OW > 0;
 }
 
 static void
@@ -1044,31 +1032,14 @@ static void
 test_conv_depthwise_shapes (void)
 {
   GRand *rng = g_rand_new_with_seed (21);
-  const GraftConvGeometry cases[] = {
-    /* N, C, H, W, OC, OH, OW, KH, KW, group, strides, dilations, pads
-     * top, left, bottom, right. 3x3 stride 1 read flat: 7x7, 14x14
-     * (several mask periods) with multiplier 2, asymmetric pads */
-    { 1, 4, 7, 7, 4, 0, 0, 3, 3, 4, 1, 1, 1, 1, 1, 1, 1, 1 },
-    { 3, 3, 14, 14, 6, 0, 0, 3, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1 },
-    { 2, 3, 12, 19, 3, 0, 0, 3, 3, 3, 1, 1, 1, 1, 2, 2, 0, 0 },
-    { 1, 2, 9, 33, 4, 0, 0, 3, 3, 2, 1, 1, 1, 1, 0, 0, 1, 2 },
-    /* stride 2 phase planes: 14 -> 7, odd sizes with asymmetric pads and
-     * multipliers, 7 -> 4 */
-    { 2, 5, 14, 14, 5, 0, 0, 3, 3, 5, 2, 2, 1, 1, 1, 1, 1, 1 },
-    { 1, 3, 15, 13, 6, 0, 0, 3, 3, 3, 2, 2, 1, 1, 0, 1, 1, 0 },
-    { 2, 2, 7, 7, 6, 0, 0, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1 },
-    /* stride 2 on planes wide enough for the row kernels */
-    { 2, 3, 9, 40, 3, 0, 0, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1 },
-    { 1, 2, 7, 41, 4, 0, 0, 3, 3, 2, 2, 2, 1, 1, 1, 0, 0, 1 },
-  };
   int saved = omp_get_max_threads ();
 
   for (int threads = 1; threads <= 2; threads++)
     {
       omp_set_num_threads (threads);
-      for (size_t i = 0; i < G_N_ELEMENTS (cases); i++)
+      for (size_t i = 0; i < n_depthwise_shape_cases; i++)
         {
-          GraftConvGeometry g = cases[i];
+          GraftConvGeometry g = depthwise_shape_cases[i];
           g_assert_true (conv_geometry_finish (&g));
           check_conv_geometry (rng, &g, i % 2 == 0);
         }
